@@ -1,0 +1,166 @@
+"""`AsyncLlamaClient`: settings, a lazily created transport, and the resource namespaces."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
+
+from ._config import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    resolve_config,
+)
+from ._protocol import RequestSpec
+from ._resources.models import AsyncModels
+from .errors import ClientStateError
+from .types.response import APIResponse
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ._transport import Transport
+
+T = TypeVar("T")
+
+__all__ = ["AsyncLlamaClient"]
+
+
+class AsyncLlamaClient:
+    """The asynchronous client for the Llama API.
+
+    One client holds one pooled :class:`aiohttp.ClientSession`, created on the
+    running event loop at the first call and closed by `aclose` or by leaving
+    ``async with``. Create one per event loop and reuse it: it is safe to use
+    from many tasks at once. For blocking code use `LlamaClient`.
+
+    ::
+
+        async with AsyncLlamaClient() as client:
+            for model in await client.models.list():
+                print(model.id)
+
+    Args:
+        api_key: the API key; ``LLAMA_API_KEY`` from the environment when ``None``.
+            It must be printable ASCII without whitespace and is never shown in a
+            message, ``repr`` or log line.
+        base_url: the API root; ``LLAMA_API_BASE_URL`` or
+            ``LLAMA_API_CLIENT_BASE_URL`` when ``None``, else
+            ``https://api.llama.com/v1``. Credentials in the URL are refused, and so
+            is plain ``http://`` to anything but loopback unless
+            *allow_insecure_http* is true.
+        timeout: seconds one call may take in all, retries and waits included.
+        connect_timeout: seconds to establish one connection.
+        read_timeout: seconds the server may stay silent while answering; a
+            silent GET is then retried. ``None`` leaves only *timeout*.
+        max_retries: how many times a failed call may be retried (see the README
+            for which failures qualify).
+        default_headers: headers added to every request.
+        http_session: an :class:`aiohttp.ClientSession` of yours to send requests
+            through. The client never closes it.
+        max_response_bytes: the largest response body the client will read.
+        allow_insecure_http: allow plain ``http://`` to a non-loopback host.
+        log_bodies: log request and response bodies at DEBUG level (off by default,
+            since they may hold personal data).
+    """
+
+    models: AsyncModels
+    """The Models API: `list` and `retrieve`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_insecure_http: bool = False,
+        log_bodies: bool = False,
+    ) -> None:
+        self._config: ClientConfig = resolve_config(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            max_response_bytes=max_response_bytes,
+            allow_insecure_http=allow_insecure_http,
+            log_bodies=log_bodies,
+        )
+        self._http_session = http_session
+        self._transport: Transport | None = None
+        self._closed = False
+        self.models = AsyncModels(self)
+
+    @property
+    def base_url(self) -> str:
+        """The API root every path is appended to (always ending in ``/``)."""
+        return self._config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed call may be retried."""
+        return self._config.max_retries
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one call may take in all, retries included."""
+        return self._config.timeout
+
+    @property
+    def closed(self) -> bool:
+        """Whether `aclose` has been called."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, timeout={self.timeout!r}, "
+            f"max_retries={self.max_retries!r})"
+        )
+
+    async def _request(
+        self,
+        spec: RequestSpec,
+        cls: type[T],
+        *,
+        timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> APIResponse[T]:
+        transport = self._transport
+        if transport is None:
+            if self._closed:
+                raise ClientStateError("this client is closed; create a new client")
+            from ._transport import Transport  # aiohttp and cattrs load on first use
+
+            transport = self._transport = Transport(self._config, self._http_session)
+        return await transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
+
+    async def aclose(self) -> None:
+        """Close the HTTP session (unless it was given as *http_session*).
+
+        Calls made afterwards raise `ClientStateError`. Closing twice is harmless.
+        """
+        if self._transport is not None:
+            await self._transport.aclose()
+        self._closed = True
+
+    async def __aenter__(self) -> AsyncLlamaClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

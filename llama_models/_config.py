@@ -1,0 +1,197 @@
+"""Client settings: resolved once at construction, validated, frozen.
+
+Resolution order for every setting: explicit argument, then environment, then
+default. Nothing here does I/O or imports aiohttp.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+from attrs import frozen
+
+from .errors import InvalidArgumentError
+
+DEFAULT_BASE_URL = "https://api.llama.com/v1"
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+API_KEY_ENV = "LLAMA_API_KEY"
+BASE_URL_ENVS = ("LLAMA_API_BASE_URL", "LLAMA_API_CLIENT_BASE_URL")
+
+# Headers the transport owns: letting a caller set them would break framing or auth.
+_RESERVED_HEADERS = frozenset({"authorization", "host", "content-length", "transfer-encoding"})
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
+_API_KEY = re.compile(r"^[\x21-\x7e]+$")
+
+
+class Secret:
+    """A string that never shows itself in ``str`` or ``repr``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+    __str__ = __repr__
+
+
+@frozen(kw_only=True)
+class ClientConfig:
+    """Every setting of a client, validated."""
+
+    api_key: Secret
+    base_url: str
+    timeout: float
+    connect_timeout: float
+    read_timeout: float | None
+    max_retries: int
+    default_headers: Mapping[str, str]
+    max_response_bytes: int
+    allow_insecure_http: bool
+    log_bodies: bool
+
+
+def resolve_config(
+    *,
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float,
+    connect_timeout: float,
+    read_timeout: float | None,
+    max_retries: int,
+    default_headers: Mapping[str, str] | None,
+    max_response_bytes: int,
+    allow_insecure_http: bool,
+    log_bodies: bool,
+    environ: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    """Resolve arguments against the environment and validate all of them."""
+    env = os.environ if environ is None else environ
+    if api_key is None:
+        api_key = env.get(API_KEY_ENV) or None
+    if base_url is None:
+        base_url = next((env[name] for name in BASE_URL_ENVS if env.get(name)), DEFAULT_BASE_URL)
+    return ClientConfig(
+        api_key=Secret(validate_api_key(api_key)),
+        base_url=validate_base_url(base_url, allow_insecure_http=allow_insecure_http),
+        timeout=validate_timeout(timeout, "timeout"),
+        connect_timeout=validate_timeout(connect_timeout, "connect_timeout"),
+        read_timeout=(
+            None if read_timeout is None else validate_timeout(read_timeout, "read_timeout")
+        ),
+        max_retries=_validate_count(max_retries, "max_retries"),
+        default_headers=MappingProxyType(validate_headers(default_headers, "default_headers")),
+        max_response_bytes=_validate_count(max_response_bytes, "max_response_bytes", minimum=1),
+        allow_insecure_http=bool(allow_insecure_http),
+        log_bodies=bool(log_bodies),
+    )
+
+
+def validate_api_key(api_key: object) -> str:
+    """Return *api_key* if it can be sent as a bearer token; the message never echoes it."""
+    if api_key is None:
+        raise InvalidArgumentError(
+            f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
+        )
+    if not isinstance(api_key, str):
+        raise InvalidArgumentError(f"api_key must be a str, not {type(api_key).__name__}")
+    if not api_key:
+        raise InvalidArgumentError("api_key is empty")
+    if not _API_KEY.match(api_key):
+        raise InvalidArgumentError(
+            "api_key must be printable ASCII without whitespace "
+            "(check for a stray newline or quote from copy and paste)"
+        )
+    return api_key
+
+
+def validate_base_url(base_url: object, *, allow_insecure_http: bool) -> str:
+    """Return *base_url* normalised to end in ``/``, or raise `InvalidArgumentError`."""
+    if not isinstance(base_url, str):
+        raise InvalidArgumentError(f"base_url must be a str, not {type(base_url).__name__}")
+    try:
+        parts = urlsplit(base_url.strip())
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - parsing the port is the validation
+    except ValueError as exc:
+        raise InvalidArgumentError(f"base_url is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise InvalidArgumentError(
+            "base_url must be an absolute http(s) URL such as https://api.llama.com/v1"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InvalidArgumentError(
+            "base_url must not contain credentials; pass the key as api_key instead"
+        )
+    if parts.query or parts.fragment:
+        raise InvalidArgumentError("base_url must not have a query string or fragment")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(hostname):
+        raise InvalidArgumentError(
+            "base_url uses plain http to a non-loopback host, which would send the API key "
+            "unencrypted; use https, or pass allow_insecure_http=True if you really mean it"
+        )
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def is_loopback(hostname: str) -> bool:
+    """Whether *hostname* names this machine (``localhost``, 127.0.0.0/8 or ``::1``)."""
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_timeout(value: object, name: str) -> float:
+    """Return *value* as seconds if it is a positive, finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(f"{name} must be a number of seconds, not {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise InvalidArgumentError(f"{name} must be positive and finite, not {value!r}")
+    return float(value)
+
+
+def _validate_count(value: object, name: str, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidArgumentError(f"{name} must be an int >= {minimum}, not {value!r}")
+    return value
+
+
+def validate_headers(headers: Mapping[str, str] | None, name: str) -> dict[str, str]:
+    """Check header names and values so a bad one fails here, not on the wire."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentError(f"{name} must be a mapping of str to str")
+    checked: dict[str, str] = {}
+    for key, value in headers.items():
+        if not isinstance(key, str) or not _TOKEN.match(key):
+            raise InvalidArgumentError(f"{name}: {key!r} is not a valid header name")
+        if key.lower() in _RESERVED_HEADERS:
+            raise InvalidArgumentError(
+                f"{name}: the {key} header is set by the client and cannot be overridden"
+            )
+        if not isinstance(value, str) or not _HEADER_VALUE.match(value):
+            raise InvalidArgumentError(
+                f"{name}: the value of {key!r} must be printable ASCII without line breaks"
+            )
+        checked[key] = value
+    return checked

@@ -1,0 +1,1 @@
+"""One small module per API resource; each method reads as build, send, structure."""

@@ -1,0 +1,24 @@
+"""What every resource holds: a way to send a request through its client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol, TypeVar
+
+from .._protocol import RequestSpec
+from ..types.response import APIResponse
+
+T = TypeVar("T")
+
+
+class Requester(Protocol):
+    """The client's internal send method, as resources see it."""
+
+    async def _request(
+        self,
+        spec: RequestSpec,
+        cls: type[T],
+        *,
+        timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> APIResponse[T]: ...

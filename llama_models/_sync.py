@@ -1,0 +1,193 @@
+"""`LlamaClient`: the blocking facade over `AsyncLlamaClient`.
+
+Every method is a one-line call into the client's `Portal` and has the same
+signature and docstring as its async twin (a test compares them).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+from ._client import AsyncLlamaClient
+from ._config import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+)
+from ._portal import Portal
+from ._resources.models import AsyncModels, AsyncModelsWithResponse
+from .types.models import Model, ModelList
+from .types.response import APIResponse
+
+__all__ = ["LlamaClient"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _twin(async_fn: Callable[..., Any]) -> Callable[[F], F]:
+    """Give a blocking method the docstring of its async twin."""
+
+    def decorate(fn: F) -> F:
+        fn.__doc__ = async_fn.__doc__
+        return fn
+
+    return decorate
+
+
+class ModelsWithResponse:
+    """The `Models` methods, returning the parsed result with its HTTP response."""
+
+    def __init__(self, portal: Portal, inner: AsyncModelsWithResponse) -> None:
+        self._portal = portal
+        self._inner = inner
+
+    @_twin(AsyncModelsWithResponse.list)
+    def list(
+        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
+    ) -> APIResponse[ModelList]:
+        return self._portal.call(self._inner.list, timeout=timeout, extra_headers=extra_headers)
+
+    @_twin(AsyncModelsWithResponse.retrieve)
+    def retrieve(
+        self,
+        model: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> APIResponse[Model]:
+        return self._portal.call(
+            self._inner.retrieve, model, timeout=timeout, extra_headers=extra_headers
+        )
+
+
+class Models:
+    """The models the Llama API serves: ``client.models``.
+
+    Attributes:
+        with_response: the same methods, returning an `APIResponse` that carries
+            the status code, headers, request id and rate-limit information.
+    """
+
+    def __init__(self, portal: Portal, inner: AsyncModels) -> None:
+        self._portal = portal
+        self._inner = inner
+        self.with_response = ModelsWithResponse(portal, inner.with_response)
+
+    @_twin(AsyncModels.list)
+    def list(
+        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
+    ) -> ModelList:
+        return self._portal.call(self._inner.list, timeout=timeout, extra_headers=extra_headers)
+
+    @_twin(AsyncModels.retrieve)
+    def retrieve(
+        self,
+        model: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Model:
+        return self._portal.call(
+            self._inner.retrieve, model, timeout=timeout, extra_headers=extra_headers
+        )
+
+
+class LlamaClient:
+    """The blocking client for the Llama API.
+
+    It runs an `AsyncLlamaClient` on a private event loop thread (an anyio
+    blocking portal), so it can be used from scripts, from several threads at
+    once, and from inside a running event loop such as a Jupyter cell. Close it
+    with `close` or ``with``; one that is never closed is cleaned up when it is
+    garbage-collected or when the interpreter exits. It cannot be used in a
+    forked child process: create a new client there.
+
+    ::
+
+        with LlamaClient() as client:
+            model = client.models.retrieve("Llama-3.3-70B-Instruct")
+
+    The arguments are those of `AsyncLlamaClient`, without *http_session* (an
+    aiohttp session belongs to one event loop, and this client owns its loop).
+    """
+
+    models: Models
+    """The Models API: `list` and `retrieve`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_insecure_http: bool = False,
+        log_bodies: bool = False,
+    ) -> None:
+        self._async = AsyncLlamaClient(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            max_response_bytes=max_response_bytes,
+            allow_insecure_http=allow_insecure_http,
+            log_bodies=log_bodies,
+        )
+        self._portal = Portal()
+        self._finalizer = weakref.finalize(self, self._portal.shutdown, self._async.aclose)
+        self.models = Models(self._portal, self._async.models)
+
+    @property
+    def base_url(self) -> str:
+        """The API root every path is appended to (always ending in ``/``)."""
+        return self._async.base_url
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed call may be retried."""
+        return self._async.max_retries
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one call may take in all, retries included."""
+        return self._async.timeout
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` has been called."""
+        return self._portal.closed
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, timeout={self.timeout!r}, "
+            f"max_retries={self.max_retries!r})"
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session and stop the event loop thread.
+
+        Calls made afterwards raise `ClientStateError`. Closing twice is harmless.
+        """
+        self._finalizer()
+
+    def __enter__(self) -> LlamaClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

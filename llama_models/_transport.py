@@ -1,0 +1,396 @@
+"""The only module that imports aiohttp.
+
+`Transport` owns (or borrows) one pooled `aiohttp.ClientSession`, created lazily
+on the event loop of the first call, and turns a `RequestSpec` into an
+`APIResponse`: it applies the deadline, follows redirects safely, caps the
+response size, retries as `_protocol` allows and maps every aiohttp failure to
+the exception hierarchy of `llama_models.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import platform
+import random
+import time
+from collections.abc import Mapping
+from typing import NoReturn, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from . import _protocol as proto
+from ._config import ClientConfig, validate_headers, validate_timeout
+from ._converter import structure
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    ClientStateError,
+)
+from .types.response import APIResponse
+
+T = TypeVar("T")
+
+logger = logging.getLogger("llama_models")
+
+
+class _AttemptFailed(Exception):
+    """An attempt produced no usable response; carries the public error and the stage."""
+
+    def __init__(self, error: APIError, stage: proto.Stage) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.stage = stage
+
+
+def user_agent() -> str:
+    from . import __version__
+
+    python = ".".join(platform.python_version_tuple()[:2])
+    return f"llama-models/{__version__} python/{python} aiohttp/{aiohttp.__version__}"
+
+
+class Transport:
+    """Sends requests for one client on one event loop."""
+
+    def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None) -> None:
+        self._config = config
+        self._session = session
+        self._owns_session = session is None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._headers: dict[str, str] = {
+            "Authorization": f"Bearer {config.api_key.reveal()}",
+            "User-Agent": user_agent(),
+            "Accept": "application/json",
+            **config.default_headers,
+        }
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _bind(self) -> aiohttp.ClientSession:
+        """The session for the running loop, created on first use."""
+        loop = asyncio.get_running_loop()
+        if self._closed:
+            raise ClientStateError("this client is closed; create a new client")
+        if self._loop is loop and self._session is not None:
+            if not self._owns_session and self._session.closed:
+                raise ClientStateError("the aiohttp.ClientSession given as http_session is closed")
+            return self._session
+        if self._loop is not None:
+            raise ClientStateError(
+                "this client is bound to the event loop it was first used on and cannot be "
+                "used from another one; create one client per event loop (for blocking code "
+                "use LlamaClient)"
+            )
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None),
+                trust_env=True,
+            )
+        elif self._session.closed:
+            raise ClientStateError("the aiohttp.ClientSession given as http_session is closed")
+        self._loop = loop
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session if this transport created it; idempotent."""
+        if self._closed:
+            return
+        if self._loop is not None and asyncio.get_running_loop() is not self._loop:
+            raise ClientStateError("close the client on the event loop it was used on")
+        self._closed = True
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+
+    async def request(
+        self,
+        spec: proto.RequestSpec,
+        cls: type[T],
+        *,
+        timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> APIResponse[T]:
+        """Send *spec*, retrying as the policy allows, and structure the answer as *cls*."""
+        session = self._bind()
+        config = self._config
+        budget = config.timeout if timeout is None else validate_timeout(timeout, "timeout")
+        headers = self._headers
+        if extra_headers:
+            headers = {**headers, **validate_headers(extra_headers, "extra_headers")}
+        body: bytes | None = None
+        if spec.json is not None:
+            body = json.dumps(spec.json, separators=(",", ":"), ensure_ascii=False).encode()
+            headers = {**headers, "Content-Type": "application/json"}
+            if config.log_bodies:
+                logger.debug("request body: %s", proto.excerpt(body))
+        method = spec.method
+        url = proto.join_url(config.base_url, spec.path)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        retries = 0
+        while True:
+            try:
+                status, resp_headers, raw, final_url = await self._attempt(
+                    session, method, url, headers, body, deadline, budget
+                )
+            except _AttemptFailed as failed:
+                delay = None
+                if proto.failure_is_retryable(method, failed.stage):
+                    delay = self._plan(retries, None, deadline - loop.time())
+                if delay is None:
+                    raise failed.error from failed.__cause__
+                self._log_retry(method, url, retries, delay, failed.error.message)
+            else:
+                if status < 300:
+                    data = proto.parse_success(
+                        status,
+                        resp_headers,
+                        raw,
+                        lambda d: structure(d, cls),
+                        type_name=cls.__name__,
+                        method=method,
+                        url=final_url,
+                    )
+                    return APIResponse(
+                        data=data,
+                        status_code=status,
+                        headers=resp_headers,
+                        request_id=proto.find_request_id(resp_headers),
+                        rate_limit=proto.parse_rate_limit(resp_headers),
+                        retries=retries,
+                    )
+                now = time.time()
+                error = proto.status_error(
+                    status, resp_headers, raw, method=method, url=final_url, now=now
+                )
+                delay = None
+                if proto.status_is_retryable(method, status, resp_headers):
+                    wait = proto.parse_retry_after(resp_headers, now)
+                    delay = self._plan(retries, wait, deadline - loop.time())
+                if delay is None:
+                    raise error
+                self._log_retry(method, url, retries, delay, f"HTTP {status}")
+            await asyncio.sleep(delay)
+            retries += 1
+
+    def _plan(self, retries: int, server_wait: float | None, remaining: float) -> float | None:
+        return proto.plan_retry(
+            retries_made=retries,
+            max_retries=self._config.max_retries,
+            server_wait=server_wait,
+            remaining=remaining,
+            jitter=self._random.random(),
+        )
+
+    def _log_retry(self, method: str, url: str, retries: int, delay: float, why: str) -> None:
+        logger.info(
+            "retrying %s %s in %.2f s (retry %d of %d) after: %s",
+            method,
+            url,
+            delay,
+            retries + 1,
+            self._config.max_retries,
+            why,
+        )
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        deadline: float,
+        budget: float,
+    ) -> tuple[int, Mapping[str, str], bytes, str]:
+        """One attempt, redirects included: (status, headers, body, final URL)."""
+        loop = asyncio.get_running_loop()
+        for _hop in range(proto.MAX_REDIRECTS + 1):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise _AttemptFailed(self._timed_out(method, url, budget), proto.Stage.AFTER_SEND)
+            started = loop.time()
+            try:
+                async with session.request(
+                    method,
+                    URL(url, encoded=True),
+                    headers=headers,
+                    data=body,
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(
+                        total=remaining,
+                        connect=min(self._config.connect_timeout, remaining),
+                        sock_read=self._config.read_timeout,
+                    ),
+                ) as resp:
+                    status = resp.status
+                    target = proto.redirect_target(status, resp.headers, url, method)
+                    raw = b"" if target else await self._read_body(resp, method, url)
+                    resp_headers = resp.headers
+            except aiohttp.ClientError as exc:
+                self._map_client_error(exc, method, url, budget)
+            except RuntimeError as exc:
+                if not session.closed:
+                    raise
+                raise ClientStateError("the HTTP session was closed during the call") from exc
+            except asyncio.TimeoutError as exc:
+                raise _AttemptFailed(
+                    self._timed_out(method, url, budget), proto.Stage.AFTER_SEND
+                ) from exc
+            except OSError as exc:  # pragma: no cover - aiohttp wraps these; kept as a safety net
+                raise _AttemptFailed(
+                    APIConnectionError(f"connection error: {exc}", method=method, url=url),
+                    proto.Stage.AFTER_SEND,
+                ) from exc
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d (%.1f ms)", method, url, status, (loop.time() - started) * 1000
+                )
+                if self._config.log_bodies and raw:
+                    logger.debug("response body: %s", proto.excerpt(raw))
+            if target is None:
+                return status, resp_headers, raw, url
+            url, method, headers, body = self._follow(
+                status, resp_headers, url, method, headers, body, target
+            )
+        raise _AttemptFailed(
+            APIConnectionError(
+                f"{method} {url}: more than {proto.MAX_REDIRECTS} redirects", method=method, url=url
+            ),
+            proto.Stage.LOCAL,
+        )
+
+    def _follow(
+        self,
+        status: int,
+        resp_headers: Mapping[str, str],
+        url: str,
+        method: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        target: tuple[str, str],
+    ) -> tuple[str, str, Mapping[str, str], bytes | None]:
+        """Decide how to follow a redirect without leaking the key or the body."""
+        new_url, new_method = target
+        here, there = proto.origin(url), proto.origin(new_url)
+        if new_method != method:
+            body = None
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        refusal = None
+        if there[0] not in ("http", "https"):
+            refusal = "it is not an http(s) URL"
+        elif here[0] == "https" and there[0] == "http":
+            refusal = "it leaves https"
+        elif here != there and body is not None:
+            refusal = "it would send the request body to another origin"
+        if refusal:
+            error = APIStatusError(
+                f"refusing to follow the {status} redirect to {new_url}: {refusal}",
+                status_code=status,
+                body=None,
+                headers=resp_headers,
+                request_id=proto.find_request_id(resp_headers),
+                method=method,
+                url=url,
+            )
+            raise _AttemptFailed(error, proto.Stage.LOCAL)
+        if here != there:
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        return new_url, new_method, headers, body
+
+    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+        """Read the whole body, refusing more than ``max_response_bytes``."""
+        cap = self._config.max_response_bytes
+        length = resp.content_length
+        if length is not None and length <= cap and "Content-Encoding" not in resp.headers:
+            return await resp.read()
+        if length is not None and length > cap:
+            self._too_large(resp, method, url)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_any():
+            size += len(chunk)
+            if size > cap:
+                self._too_large(resp, method, url)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, resp: aiohttp.ClientResponse, method: str, url: str) -> NoReturn:
+        resp.close()
+        raise _AttemptFailed(
+            APIResponseValidationError(
+                f"the response to {method} {url} is larger than max_response_bytes "
+                f"({self._config.max_response_bytes} bytes)",
+                status_code=resp.status,
+                body=None,
+                headers=resp.headers,
+                request_id=proto.find_request_id(resp.headers),
+                method=method,
+                url=url,
+            ),
+            proto.Stage.LOCAL,
+        )
+
+    def _timed_out(self, method: str, url: str, budget: float) -> APITimeoutError:
+        return APITimeoutError(
+            f"{method} {url} timed out after {budget:g} s", method=method, url=url
+        )
+
+    def _map_client_error(
+        self, exc: aiohttp.ClientError, method: str, url: str, budget: float
+    ) -> NoReturn:
+        """Translate an aiohttp failure into a public error and a retry stage."""
+        stage = proto.Stage.AFTER_SEND
+        error: APIError
+        if isinstance(exc, aiohttp.ClientSSLError):
+            stage = proto.Stage.LOCAL
+            error = APIConnectionError(
+                f"TLS failure talking to {url}: {exc}", method=method, url=url
+            )
+        elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+            stage = proto.Stage.BEFORE_SEND
+            error = APITimeoutError(
+                f"connecting for {method} {url} timed out after {self._config.connect_timeout:g} s",
+                method=method,
+                url=url,
+            )
+        elif isinstance(exc, aiohttp.ClientConnectorError):
+            stage = proto.Stage.BEFORE_SEND
+            error = APIConnectionError(
+                f"cannot connect for {method} {url}: {exc.os_error.strerror or exc}",
+                method=method,
+                url=url,
+            )
+        elif isinstance(exc, aiohttp.SocketTimeoutError):
+            error = APITimeoutError(
+                f"{method} {url}: the server sent nothing for "
+                f"{self._config.read_timeout or 0:g} s (read_timeout)",
+                method=method,
+                url=url,
+            )
+        elif isinstance(exc, aiohttp.ServerTimeoutError):
+            error = self._timed_out(method, url, budget)
+        elif isinstance(exc, aiohttp.InvalidURL):
+            stage = proto.Stage.LOCAL
+            error = APIConnectionError(f"invalid URL {url}", method=method, url=url)
+        else:
+            error = APIConnectionError(
+                f"connection error during {method} {url}: {_describe(exc)}", method=method, url=url
+            )
+        raise _AttemptFailed(error, stage) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

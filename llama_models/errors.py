@@ -1,0 +1,247 @@
+"""The exception hierarchy.
+
+Every exception this package raises on purpose is a `LlamaError`. The names below
+`APIError` match the official ``llama-api-client`` so that ``except`` clauses carry
+over. Exceptions from aiohttp, :mod:`json`, cattrs or asyncio never escape on their
+own: when one is the reason for a failure it is kept as ``__cause__``.
+
+This module imports nothing from aiohttp, so catching errors costs no import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .types.response import RateLimitInfo
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientStateError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "LlamaError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+]
+
+
+class LlamaError(Exception):
+    """Base class of every error raised by ``llama_models``.
+
+    Catch this to handle any failure of the SDK, local or remote, in one place.
+    """
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgumentError(LlamaError, ValueError):
+    """An argument or setting was rejected before anything was sent.
+
+    Raised at client construction (a malformed API key, a ``base_url`` with
+    credentials in it) and at call time (an empty model id). It is also a
+    :class:`ValueError`, so generic argument handling keeps working.
+    """
+
+
+class ClientStateError(LlamaError, RuntimeError):
+    """The client cannot be used from here.
+
+    The client was closed, is being used from an event loop other than the one
+    it is bound to, or (for `LlamaClient`) from a forked child process.
+    """
+
+
+class APIError(LlamaError):
+    """A request to the Llama API failed.
+
+    Attributes:
+        method: the HTTP method of the request that failed.
+        url: the URL of the request that failed (it never carries credentials).
+    """
+
+    method: str | None
+    url: str | None
+
+    def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class APIConnectionError(APIError):
+    """No usable HTTP response arrived: the connection failed or was dropped.
+
+    TLS certificate failures are connection errors too; they are never retried.
+    """
+
+
+class APITimeoutError(APIConnectionError):
+    """The call ran out of time (the client's or the call's ``timeout``)."""
+
+
+class APIResponseValidationError(APIError):
+    """The server answered, but its answer could not be read.
+
+    The body was not JSON, did not match the documented shape, or was larger than
+    the client's ``max_response_bytes``.
+
+    Attributes:
+        status_code: the HTTP status of the response.
+        body: the decoded JSON, or a bounded excerpt of the raw text.
+        request_id: the server's request id, when it sent one.
+        headers: the response headers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object,
+        headers: Mapping[str, str],
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
+        self.body = body
+        self.headers = headers
+        self.request_id = request_id
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status (4xx or 5xx).
+
+    Subclasses exist for the statuses a program usually handles on its own; any
+    other status raises this class itself.
+
+    Attributes:
+        status_code: the HTTP status.
+        message: a readable message, taken from the body's ``message``, ``detail``,
+            ``title`` or ``error`` when present.
+        body: the decoded JSON body, or a bounded excerpt of the raw text.
+        request_id: the server's request id, when it sent one.
+        headers: the response headers.
+    """
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object,
+        headers: Mapping[str, str],
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
+        self.body = body
+        self.headers = headers
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{self.status_code}: {self.message}{rid}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code}, message={self.message!r})"
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the server rejected the request as malformed."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the key is valid but may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: no such model, upload or path."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409: the request conflicts with the current state of the resource."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422: the request was well-formed but failed validation."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: the team's request or token budget is spent.
+
+    Attributes:
+        retry_after: seconds the server asked the client to wait, when it said so.
+        rate_limit: the parsed ``x-ratelimit-*`` headers, when present.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object,
+        headers: Mapping[str, str],
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        retry_after: float | None = None,
+        rate_limit: RateLimitInfo | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body=body,
+            headers=headers,
+            request_id=request_id,
+            method=method,
+            url=url,
+        )
+        self.retry_after = retry_after
+        self.rate_limit = rate_limit
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 500 or above: the server failed."""
+
+
+_STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _status_error_class(status: int) -> type[APIStatusError]:
+    """Return the exception class for an error *status*."""
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status, APIStatusError)

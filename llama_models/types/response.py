@@ -1,0 +1,60 @@
+"""What came with a response besides its data: status, headers, rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Generic, TypeVar
+
+from attrs import frozen
+
+__all__ = ["APIResponse", "RateLimitInfo"]
+
+T = TypeVar("T")
+
+
+@frozen(kw_only=True)
+class RateLimitInfo:
+    """The ``x-ratelimit-*`` headers of a response, parsed.
+
+    A header the server did not send, or sent in a form that is not a whole
+    number, is ``None``.
+
+    Attributes:
+        limit_requests: requests allowed per window.
+        remaining_requests: requests left in the current window.
+        limit_tokens: tokens allowed per window.
+        remaining_tokens: tokens left in the current window.
+    """
+
+    limit_requests: int | None = None
+    remaining_requests: int | None = None
+    limit_tokens: int | None = None
+    remaining_tokens: int | None = None
+
+
+@frozen(kw_only=True)
+class APIResponse(Generic[T]):
+    """A parsed result together with the HTTP response it came from.
+
+    Every method is reachable through the resource's ``with_response``
+    namespace, which returns this instead of the bare result::
+
+        response = await client.models.with_response.list()
+        response.data             # the ModelList
+        response.rate_limit       # RateLimitInfo(...) or None
+
+    Attributes:
+        data: the parsed result, as the plain method returns it.
+        status_code: the HTTP status of the final response.
+        headers: the final response's headers (case-insensitive).
+        request_id: the server's request id, when it sent one.
+        rate_limit: the parsed ``x-ratelimit-*`` headers, when present.
+        retries: how many times the request was retried before this answer.
+    """
+
+    data: T
+    status_code: int
+    headers: Mapping[str, str]
+    request_id: str | None = None
+    rate_limit: RateLimitInfo | None = None
+    retries: int = 0
