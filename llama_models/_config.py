@@ -29,9 +29,9 @@ BASE_URL_ENVS = ("LLAMA_API_BASE_URL", "LLAMA_API_CLIENT_BASE_URL")
 
 # Headers the transport owns: letting a caller set them would break framing or auth.
 _RESERVED_HEADERS = frozenset({"authorization", "host", "content-length", "transfer-encoding"})
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
-_API_KEY = re.compile(r"^[\x21-\x7e]+$")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_API_KEY = re.compile(r"[\x21-\x7e]+")
 
 
 class Secret:
@@ -113,7 +113,7 @@ def validate_api_key(api_key: object) -> str:
         raise InvalidArgumentError(f"api_key must be a str, not {type(api_key).__name__}")
     if not api_key:
         raise InvalidArgumentError("api_key is empty")
-    if not _API_KEY.match(api_key):
+    if not _API_KEY.fullmatch(api_key):
         raise InvalidArgumentError(
             "api_key must be printable ASCII without whitespace "
             "(check for a stray newline or quote from copy and paste)"
@@ -183,13 +183,13 @@ def validate_headers(headers: Mapping[str, str] | None, name: str) -> dict[str, 
         raise InvalidArgumentError(f"{name} must be a mapping of str to str")
     checked: dict[str, str] = {}
     for key, value in headers.items():
-        if not isinstance(key, str) or not _TOKEN.match(key):
+        if not isinstance(key, str) or not _TOKEN.fullmatch(key):
             raise InvalidArgumentError(f"{name}: {key!r} is not a valid header name")
         if key.lower() in _RESERVED_HEADERS:
             raise InvalidArgumentError(
                 f"{name}: the {key} header is set by the client and cannot be overridden"
             )
-        if not isinstance(value, str) or not _HEADER_VALUE.match(value):
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
             raise InvalidArgumentError(
                 f"{name}: the value of {key!r} must be printable ASCII without line breaks"
             )

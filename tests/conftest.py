@@ -1,0 +1,61 @@
+"""Shared fixtures: a clean environment, a strict converter, fake servers and clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from llama_models import AsyncLlamaClient, LlamaClient, _converter
+from llama_models.testing import FakeLlamaAPI
+
+ENV_VARS = ("LLAMA_API_KEY", "LLAMA_API_BASE_URL", "LLAMA_API_CLIENT_BASE_URL")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """aiohttp runs on asyncio only."""
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own key or base URL."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _strict_converter() -> Iterator[None]:
+    """Unknown keys in the fake server's answers fail the test: fixtures cannot drift."""
+    _converter.set_strict(True)
+    yield
+    _converter.set_strict(False)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeLlamaAPI]:
+    """A fake Llama API on the test's own event loop."""
+    async with FakeLlamaAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client(server: FakeLlamaAPI) -> AsyncIterator[AsyncLlamaClient]:
+    """An async client pointed at `server`, closed after the test."""
+    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url) as llama:
+        yield llama
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[FakeLlamaAPI]:
+    """A fake Llama API on its own thread, for blocking clients and subprocesses."""
+    with FakeLlamaAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def sync_client(threaded_server: FakeLlamaAPI) -> Iterator[LlamaClient]:
+    """A blocking client pointed at `threaded_server`, closed after the test."""
+    with LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url) as llama:
+        yield llama
