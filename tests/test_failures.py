@@ -1,0 +1,254 @@
+"""Failures become typed errors: bad statuses, bad bodies, broken connections, TLS."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+import trustme
+from aiohttp import web
+
+from llama_models import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AsyncLlamaClient,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    LlamaError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+    _converter,
+)
+from llama_models.testing import FakeLlamaAPI, Fault
+
+pytestmark = pytest.mark.anyio
+
+LIST_BODY = {"object": "list", "data": [{"id": "m", "created": 1, "object": "model", "owned_by": "x"}]}
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (403, PermissionDeniedError),
+        (409, ConflictError),
+        (422, UnprocessableEntityError),
+        (418, APIStatusError),
+        (500, InternalServerError),
+    ],
+)
+async def test_error_statuses_raise_their_class(
+    server: FakeLlamaAPI, status: int, cls: type[APIStatusError]
+) -> None:
+    """Every error status raises its own APIStatusError subclass with the server's message."""
+    server.enqueue(Fault.error(status, "it went wrong", headers={"x-request-id": "req_42"}))
+    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url, max_retries=0) as llama:
+        with pytest.raises(cls) as caught:
+            await llama.models.list()
+    error = caught.value
+    assert type(error) is cls
+    assert (error.status_code, error.message, error.request_id) == (status, "it went wrong", "req_42")
+    assert error.body == {"title": error.body["title"], "detail": "it went wrong", "status": status}  # type: ignore[index]
+    assert error.headers["x-request-id"] == "req_42"
+    assert isinstance(error, APIError)
+    assert isinstance(error, LlamaError)
+
+
+async def test_non_json_error_body_is_kept_as_text(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+    """An HTML error page becomes the message and a bounded text body."""
+    server.enqueue(Fault.respond(403, body="<html>Forbidden by proxy</html>", content_type="text/html"))
+    with pytest.raises(PermissionDeniedError) as caught:
+        await client.models.list()
+    assert caught.value.body == "<html>Forbidden by proxy</html>"
+    assert caught.value.message == "<html>Forbidden by proxy</html>"
+
+
+async def test_malformed_json_raises_validation_error(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+    """A 200 whose body is not JSON raises APIResponseValidationError caused by the decode error."""
+    server.enqueue(Fault.malformed())
+    with pytest.raises(APIResponseValidationError, match="not valid JSON") as caught:
+        await client.models.list()
+    error = caught.value
+    assert error.status_code == 200
+    assert isinstance(error.body, str)
+    assert error.body.startswith('{"object"')
+    assert isinstance(error.__cause__, json.JSONDecodeError)
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["detailed", "fast"])
+async def test_wrong_shape_raises_validation_error_naming_the_field(
+    client: AsyncLlamaClient, server: FakeLlamaAPI, strict: bool
+) -> None:
+    """JSON of the wrong shape names the missing or mistyped field, on both converter paths."""
+    _converter.set_strict(strict)
+    try:
+        server.enqueue(Fault.respond(200, json={"object": "list", "data": [{"id": "m", "created": "soon"}]}))
+        with pytest.raises(APIResponseValidationError, match=r"ModelList.*created") as caught:
+            await client.models.list()
+    finally:
+        _converter.set_strict(True)
+    assert caught.value.body == {"object": "list", "data": [{"id": "m", "created": "soon"}]}
+    assert caught.value.__cause__ is not None
+
+
+async def test_non_object_json_raises_validation_error(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+    """A JSON array where an object was expected is a validation error, not a crash."""
+    server.enqueue(Fault.respond(200, json=[1, 2, 3]))
+    with pytest.raises(APIResponseValidationError, match="ModelList"):
+        await client.models.list()
+
+
+async def test_strict_converter_rejects_unknown_keys(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+    """In this test suite unknown keys fail, so the fake server cannot drift from the classes."""
+    server.enqueue(Fault.respond(200, json={**LIST_BODY, "surprise": 1}))
+    with pytest.raises(APIResponseValidationError, match="surprise"):
+        await client.models.list()
+
+
+async def test_production_converter_ignores_unknown_keys(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
+    """A newer server's extra keys are ignored outside the test suite."""
+    _converter.set_strict(False)
+    try:
+        server.enqueue(Fault.respond(200, json={**LIST_BODY, "surprise": 1}))
+        models = await client.models.list()
+    finally:
+        _converter.set_strict(True)
+    assert models.ids == ["m"]
+
+
+async def test_dropped_connection_raises_connection_error(server: FakeLlamaAPI) -> None:
+    """A connection closed without an answer raises APIConnectionError caused by aiohttp's error.
+
+    aiohttp itself resends an idempotent request once at once when the connection
+    closes before any answer (RFC 9112, section 9.3.1), so a GET needs two drops.
+    """
+    server.enqueue(Fault.drop(), Fault.drop())
+    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url, max_retries=0) as llama:
+        with pytest.raises(APIConnectionError) as caught:
+            await llama.models.list()
+    assert not isinstance(caught.value, APITimeoutError)
+    assert isinstance(caught.value.__cause__, aiohttp.ClientError)
+    assert len(server.requests) == 2
+
+
+async def test_connection_cut_mid_body_raises_connection_error(server: FakeLlamaAPI) -> None:
+    """A body cut short raises APIConnectionError, not a JSON error."""
+    server.enqueue(Fault.drop_mid_body())
+    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url, max_retries=0) as llama:
+        with pytest.raises(APIConnectionError):
+            await llama.models.list()
+
+
+def _unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def test_refused_connection_raises_connection_error() -> None:
+    """Nobody listening raises APIConnectionError that says it could not connect."""
+    base_url = f"http://127.0.0.1:{_unused_port()}/v1"
+    async with AsyncLlamaClient(api_key="k", base_url=base_url, max_retries=0) as llama:
+        with pytest.raises(APIConnectionError, match="cannot connect") as caught:
+            await llama.models.list()
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)
+
+
+async def test_response_larger_than_the_cap_is_refused(server: FakeLlamaAPI) -> None:
+    """A body over max_response_bytes raises instead of being read into memory."""
+    async with AsyncLlamaClient(
+        api_key=server.api_key, base_url=server.base_url, max_response_bytes=100
+    ) as llama:
+        with pytest.raises(APIResponseValidationError, match="max_response_bytes"):
+            await llama.models.list()
+        assert len(server.requests) == 1
+        model = await llama.models.retrieve("Llama-3.3-8B-Instruct")
+    assert model.id == "Llama-3.3-8B-Instruct"
+
+
+@pytest.fixture
+async def chunked_server() -> AsyncIterator[str]:
+    """A server that answers with chunked transfer encoding (no Content-Length)."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        body = json.dumps(LIST_BODY).encode()
+        for start in range(0, len(body), 16):
+            await response.write(body[start : start + 16])
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/v1/models", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}/v1"
+    await runner.cleanup()
+
+
+async def test_chunked_bodies_are_read_and_capped(chunked_server: str) -> None:
+    """A body without Content-Length is read in full, and still capped."""
+    async with AsyncLlamaClient(api_key="k", base_url=chunked_server) as llama:
+        assert (await llama.models.list()).ids == ["m"]
+    async with AsyncLlamaClient(api_key="k", base_url=chunked_server, max_response_bytes=40) as llama:
+        with pytest.raises(APIResponseValidationError, match="max_response_bytes"):
+            await llama.models.list()
+
+
+@pytest.fixture(scope="module")
+def certificate_authority() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+async def tls_server(certificate_authority: trustme.CA) -> AsyncIterator[str]:
+    """The fake API's app served over TLS with a certificate from a private CA."""
+    fake = FakeLlamaAPI()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
+    runner = web.AppRunner(fake.app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    yield f"https://127.0.0.1:{runner.addresses[0][1]}/v1"
+    await runner.cleanup()
+
+
+async def test_untrusted_certificate_fails_without_retry(
+    tls_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A TLS certificate failure is a connection error that is never retried."""
+    async with AsyncLlamaClient(api_key="test-key", base_url=tls_server, max_retries=2) as llama:
+        with pytest.raises(APIConnectionError, match="TLS") as caught:
+            await llama.models.list()
+    assert isinstance(caught.value.__cause__, aiohttp.ClientSSLError)
+    assert "retrying" not in caplog.text
+
+
+async def test_caller_session_can_trust_a_private_ca(
+    tls_server: str, certificate_authority: trustme.CA
+) -> None:
+    """A caller-owned aiohttp session carries its own TLS settings, and stays open."""
+    context = ssl.create_default_context()
+    certificate_authority.configure_trust(context)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
+        async with AsyncLlamaClient(api_key="test-key", base_url=tls_server, http_session=session) as llama:
+            models = await llama.models.list()
+        assert len(models) == 4
+        assert not session.closed
