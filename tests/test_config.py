@@ -47,7 +47,10 @@ def test_non_string_api_key_is_refused() -> None:
         ({}, "https://api.llama.com/v1/"),
         ({"LLAMA_API_CLIENT_BASE_URL": "https://a.example/v1"}, "https://a.example/v1/"),
         (
-            {"LLAMA_API_BASE_URL": "https://b.example/v1", "LLAMA_API_CLIENT_BASE_URL": "https://a.example"},
+            {
+                "LLAMA_API_BASE_URL": "https://b.example/v1",
+                "LLAMA_API_CLIENT_BASE_URL": "https://a.example",
+            },
             "https://b.example/v1/",
         ),
     ],
@@ -59,7 +62,9 @@ def test_base_url_resolution_order(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert AsyncLlamaClient(api_key=KEY).base_url == expected
-    assert AsyncLlamaClient(api_key=KEY, base_url="https://c.example").base_url == "https://c.example/"
+    assert (
+        AsyncLlamaClient(api_key=KEY, base_url="https://c.example").base_url == "https://c.example/"
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,12 +90,16 @@ def test_bad_base_url_is_refused(url: str, match: str) -> None:
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "localhost", "[::1]"])
 def test_plain_http_is_allowed_to_loopback(host: str) -> None:
     """Plain http is fine to this machine."""
-    assert AsyncLlamaClient(api_key=KEY, base_url=f"http://{host}:8080/v1").base_url.startswith("http://")
+    assert AsyncLlamaClient(api_key=KEY, base_url=f"http://{host}:8080/v1").base_url.startswith(
+        "http://"
+    )
 
 
 def test_plain_http_to_a_remote_host_needs_an_explicit_opt_in() -> None:
     """allow_insecure_http=True lets plain http through to any host."""
-    client = AsyncLlamaClient(api_key=KEY, base_url="http://gateway.internal/v1", allow_insecure_http=True)
+    client = AsyncLlamaClient(
+        api_key=KEY, base_url="http://gateway.internal/v1", allow_insecure_http=True
+    )
     assert client.base_url == "http://gateway.internal/v1/"
 
 
@@ -144,7 +153,11 @@ def test_settings_are_exposed_read_only() -> None:
     """The resolved settings are visible on both clients."""
     kwargs = {"api_key": KEY, "base_url": "https://x.example/v1", "timeout": 5, "max_retries": 4}
     for client in (AsyncLlamaClient(**kwargs), LlamaClient(**kwargs)):  # type: ignore[arg-type]
-        assert (client.base_url, client.timeout, client.max_retries) == ("https://x.example/v1/", 5.0, 4)
+        assert (client.base_url, client.timeout, client.max_retries) == (
+            "https://x.example/v1/",
+            5.0,
+            4,
+        )
         assert repr(client) == (
             f"{type(client).__name__}(base_url='https://x.example/v1/', timeout=5.0, max_retries=4)"
         )

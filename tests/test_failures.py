@@ -31,7 +31,10 @@ from llama_models.testing import FakeLlamaAPI, Fault
 
 pytestmark = pytest.mark.anyio
 
-LIST_BODY = {"object": "list", "data": [{"id": "m", "created": 1, "object": "model", "owned_by": "x"}]}
+LIST_BODY = {
+    "object": "list",
+    "data": [{"id": "m", "created": 1, "object": "model", "owned_by": "x"}],
+}
 
 
 @pytest.mark.parametrize(
@@ -50,28 +53,40 @@ async def test_error_statuses_raise_their_class(
 ) -> None:
     """Every error status raises its own APIStatusError subclass with the server's message."""
     server.enqueue(Fault.error(status, "it went wrong", headers={"x-request-id": "req_42"}))
-    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url, max_retries=0) as llama:
+    async with AsyncLlamaClient(
+        api_key=server.api_key, base_url=server.base_url, max_retries=0
+    ) as llama:
         with pytest.raises(cls) as caught:
             await llama.models.list()
     error = caught.value
     assert type(error) is cls
-    assert (error.status_code, error.message, error.request_id) == (status, "it went wrong", "req_42")
+    assert (error.status_code, error.message, error.request_id) == (
+        status,
+        "it went wrong",
+        "req_42",
+    )
     assert error.body == {"title": error.body["title"], "detail": "it went wrong", "status": status}  # type: ignore[index]
     assert error.headers["x-request-id"] == "req_42"
     assert isinstance(error, APIError)
     assert isinstance(error, LlamaError)
 
 
-async def test_non_json_error_body_is_kept_as_text(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+async def test_non_json_error_body_is_kept_as_text(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
     """An HTML error page becomes the message and a bounded text body."""
-    server.enqueue(Fault.respond(403, body="<html>Forbidden by proxy</html>", content_type="text/html"))
+    server.enqueue(
+        Fault.respond(403, body="<html>Forbidden by proxy</html>", content_type="text/html")
+    )
     with pytest.raises(PermissionDeniedError) as caught:
         await client.models.list()
     assert caught.value.body == "<html>Forbidden by proxy</html>"
     assert caught.value.message == "<html>Forbidden by proxy</html>"
 
 
-async def test_malformed_json_raises_validation_error(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+async def test_malformed_json_raises_validation_error(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
     """A 200 whose body is not JSON raises APIResponseValidationError caused by the decode error."""
     server.enqueue(Fault.malformed())
     with pytest.raises(APIResponseValidationError, match="not valid JSON") as caught:
@@ -90,7 +105,9 @@ async def test_wrong_shape_raises_validation_error_naming_the_field(
     """JSON of the wrong shape names the missing or mistyped field, on both converter paths."""
     _converter.set_strict(strict)
     try:
-        server.enqueue(Fault.respond(200, json={"object": "list", "data": [{"id": "m", "created": "soon"}]}))
+        server.enqueue(
+            Fault.respond(200, json={"object": "list", "data": [{"id": "m", "created": "soon"}]})
+        )
         with pytest.raises(APIResponseValidationError, match=r"ModelList.*created") as caught:
             await client.models.list()
     finally:
@@ -99,14 +116,18 @@ async def test_wrong_shape_raises_validation_error_naming_the_field(
     assert caught.value.__cause__ is not None
 
 
-async def test_non_object_json_raises_validation_error(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+async def test_non_object_json_raises_validation_error(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
     """A JSON array where an object was expected is a validation error, not a crash."""
     server.enqueue(Fault.respond(200, json=[1, 2, 3]))
     with pytest.raises(APIResponseValidationError, match="ModelList"):
         await client.models.list()
 
 
-async def test_strict_converter_rejects_unknown_keys(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+async def test_strict_converter_rejects_unknown_keys(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
     """In this test suite unknown keys fail, so the fake server cannot drift from the classes."""
     server.enqueue(Fault.respond(200, json={**LIST_BODY, "surprise": 1}))
     with pytest.raises(APIResponseValidationError, match="surprise"):
@@ -133,7 +154,9 @@ async def test_dropped_connection_raises_connection_error(server: FakeLlamaAPI) 
     closes before any answer (RFC 9112, section 9.3.1), so a GET needs two drops.
     """
     server.enqueue(Fault.drop(), Fault.drop())
-    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url, max_retries=0) as llama:
+    async with AsyncLlamaClient(
+        api_key=server.api_key, base_url=server.base_url, max_retries=0
+    ) as llama:
         with pytest.raises(APIConnectionError) as caught:
             await llama.models.list()
     assert not isinstance(caught.value, APITimeoutError)
@@ -144,7 +167,9 @@ async def test_dropped_connection_raises_connection_error(server: FakeLlamaAPI) 
 async def test_connection_cut_mid_body_raises_connection_error(server: FakeLlamaAPI) -> None:
     """A body cut short raises APIConnectionError, not a JSON error."""
     server.enqueue(Fault.drop_mid_body())
-    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url, max_retries=0) as llama:
+    async with AsyncLlamaClient(
+        api_key=server.api_key, base_url=server.base_url, max_retries=0
+    ) as llama:
         with pytest.raises(APIConnectionError):
             await llama.models.list()
 
@@ -206,7 +231,9 @@ async def test_chunked_bodies_are_read_and_capped(chunked_server: str) -> None:
     """A body without Content-Length is read in full, and still capped."""
     async with AsyncLlamaClient(api_key="k", base_url=chunked_server) as llama:
         assert (await llama.models.list()).ids == ["m"]
-    async with AsyncLlamaClient(api_key="k", base_url=chunked_server, max_response_bytes=40) as llama:
+    async with AsyncLlamaClient(
+        api_key="k", base_url=chunked_server, max_response_bytes=40
+    ) as llama:
         with pytest.raises(APIResponseValidationError, match="max_response_bytes"):
             await llama.models.list()
 
@@ -248,7 +275,9 @@ async def test_caller_session_can_trust_a_private_ca(
     context = ssl.create_default_context()
     certificate_authority.configure_trust(context)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
-        async with AsyncLlamaClient(api_key="test-key", base_url=tls_server, http_session=session) as llama:
+        async with AsyncLlamaClient(
+            api_key="test-key", base_url=tls_server, http_session=session
+        ) as llama:
             models = await llama.models.list()
         assert len(models) == 4
         assert not session.closed

@@ -29,7 +29,9 @@ DOC_MODELS = [
 ]
 
 
-async def test_list_returns_the_documented_models(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
+async def test_list_returns_the_documented_models(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
     """models.list() returns a sized, iterable, indexable ModelList of Model."""
     models = await client.models.list()
     assert isinstance(models, ModelList)
@@ -67,7 +69,7 @@ async def test_retrieve_sends_the_id_as_one_encoded_segment(
 async def test_retrieve_refuses_bad_ids_before_any_request(
     client: AsyncLlamaClient, server: FakeLlamaAPI, bad: str
 ) -> None:
-    """"", "." and ".." fail locally and nothing is sent."""
+    """ "", "." and ".." fail locally and nothing is sent."""
     with pytest.raises(InvalidArgumentError):
         await client.models.retrieve(bad)
     assert server.requests == []
@@ -96,7 +98,9 @@ async def test_wrong_key_raises_authentication_error(server: FakeLlamaAPI) -> No
     assert caught.value.message == "Invalid API key"
 
 
-async def test_with_response_exposes_status_headers_and_rate_limits(client: AsyncLlamaClient) -> None:
+async def test_with_response_exposes_status_headers_and_rate_limits(
+    client: AsyncLlamaClient,
+) -> None:
     """with_response returns the parsed data with status, headers and parsed rate limits."""
     response = await client.models.with_response.list()
     assert isinstance(response, APIResponse)
@@ -113,9 +117,10 @@ async def test_with_response_exposes_status_headers_and_rate_limits(client: Asyn
 
 async def test_request_id_is_surfaced_when_the_server_sends_one() -> None:
     """A server that sends x-request-id has it on responses and errors."""
-    async with FakeLlamaAPI(send_request_id=True) as fake, AsyncLlamaClient(
-        api_key=fake.api_key, base_url=fake.base_url
-    ) as llama:
+    async with (
+        FakeLlamaAPI(send_request_id=True) as fake,
+        AsyncLlamaClient(api_key=fake.api_key, base_url=fake.base_url) as llama,
+    ):
         response = await llama.models.with_response.list()
         assert response.request_id is not None
         assert response.request_id.startswith("req_")
@@ -148,7 +153,9 @@ async def test_bad_per_call_arguments_fail_before_any_request(
     assert server.requests == []
 
 
-def test_blocking_client_lists_and_retrieves(sync_client: LlamaClient, threaded_server: FakeLlamaAPI) -> None:
+def test_blocking_client_lists_and_retrieves(
+    sync_client: LlamaClient, threaded_server: FakeLlamaAPI
+) -> None:
     """LlamaClient returns the same typed results as the async client."""
     models = sync_client.models.list()
     assert models.ids == DOC_MODELS

@@ -80,14 +80,20 @@ def test_parse_retry_after_ignores_dates_without_zone() -> None:
     ("retries", "jitter", "delay"),
     [(0, 0.0, 0.5), (1, 0.0, 1.0), (2, 0.0, 2.0), (4, 0.0, 8.0), (9, 0.0, 8.0), (0, 1.0, 0.375)],
 )
-def test_backoff_doubles_from_half_a_second_to_eight(retries: int, jitter: float, delay: float) -> None:
+def test_backoff_doubles_from_half_a_second_to_eight(
+    retries: int, jitter: float, delay: float
+) -> None:
     """Backoff is 0.5 s doubling to a cap of 8 s, shortened by up to 25 % jitter."""
     assert proto.backoff_delay(retries, jitter) == pytest.approx(delay)
 
 
 def _plan(**overrides: float | int | None) -> float | None:
     args: dict[str, float | int | None] = {
-        "retries_made": 0, "max_retries": 2, "server_wait": None, "remaining": 100.0, "jitter": 0.0
+        "retries_made": 0,
+        "max_retries": 2,
+        "server_wait": None,
+        "remaining": 100.0,
+        "jitter": 0.0,
     }
     args.update(overrides)
     return proto.plan_retry(**args)  # type: ignore[arg-type]
@@ -130,7 +136,9 @@ def test_get_does_not_retry_client_errors(status: int) -> None:
     assert not proto.status_is_retryable("GET", status, {})
 
 
-@pytest.mark.parametrize(("status", "retry"), [(429, True), (500, False), (503, False), (408, False)])
+@pytest.mark.parametrize(
+    ("status", "retry"), [(429, True), (500, False), (503, False), (408, False)]
+)
 def test_post_retries_only_what_the_server_did_not_act_on(status: int, retry: bool) -> None:
     """A POST costs money: only 429 is retried without a hint from the server."""
     assert proto.status_is_retryable("POST", status, {}) is retry
@@ -186,7 +194,10 @@ def test_status_error_class_per_status(status: int, cls: type[APIStatusError]) -
     ("body", "message"),
     [
         (b'{"message": "m", "detail": "d"}', "m"),
-        (b'{"title": "Not found", "detail": "Model nope not found", "status": 404}', "Model nope not found"),
+        (
+            b'{"title": "Not found", "detail": "Model nope not found", "status": 404}',
+            "Model nope not found",
+        ),
         (b'{"title": "Unauthorized", "status": 401}', "Unauthorized"),
         (b'{"error": {"message": "nested"}}', "nested"),
         (b'{"error": "flat"}', "flat"),
@@ -236,7 +247,9 @@ def test_rate_limit_error_carries_retry_after_and_limits() -> None:
 
 def test_parse_rate_limit_tolerates_partial_and_bad_headers() -> None:
     """Missing or non-numeric rate-limit headers become None; none at all is None."""
-    info = proto.parse_rate_limit({"x-ratelimit-limit-tokens": "5", "x-ratelimit-remaining-tokens": "x"})
+    info = proto.parse_rate_limit(
+        {"x-ratelimit-limit-tokens": "5", "x-ratelimit-remaining-tokens": "x"}
+    )
     assert info == RateLimitInfo(limit_tokens=5)
     assert proto.parse_rate_limit({}) is None
 

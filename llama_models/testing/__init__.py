@@ -1,0 +1,22 @@
+"""A fake Llama API server for testing code that talks to the Llama API.
+
+`FakeLlamaAPI` serves the real wire format on a loopback port, records every request it
+receives, and misbehaves on cue with a `Fault` — HTTP errors, rate limiting, slow or
+stalled responses, dropped connections, broken JSON, redirects::
+
+    from llama_models.testing import FakeLlamaAPI, Fault
+
+    async with FakeLlamaAPI() as api:
+        api.enqueue(Fault.rate_limited(retry_after="1"))
+        ...  # point a client at api.base_url with api.api_key
+
+pytest users get a ready-made ``fake_llama_api`` fixture from
+``pytest_plugins = ["llama_models.testing.pytest_plugin"]``. Run
+``python -m llama_models.testing`` to serve the fake from the command line.
+"""
+
+from ._faults import Fault
+from ._recording import RecordedRequest
+from ._server import FakeLlamaAPI
+
+__all__ = ["FakeLlamaAPI", "Fault", "RecordedRequest"]

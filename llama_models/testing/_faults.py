@@ -1,0 +1,357 @@
+"""Scripted misbehaviour for the fake server: errors, delays, stalls and broken connections."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import http
+import json as _json
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+from aiohttp import web
+
+from ._routes import error_body
+
+__all__ = ["Fault", "QueuedFault", "apply_fault"]
+
+_FaultKind = Literal[
+    "respond",
+    "error",
+    "rate_limited",
+    "malformed",
+    "redirect",
+    "delay",
+    "stall",
+    "stall_body",
+    "drop",
+    "drop_mid_body",
+]
+_RESPONDING_KINDS = frozenset({"respond", "error", "rate_limited", "malformed", "redirect"})
+
+_UNSET: Any = object()
+_LIST_PREFIX = b'{"object": "list", "data": ['
+# How many promised body bytes a truncated response never delivers.
+_WITHHELD_BYTES = 1024
+
+_Headers = tuple[tuple[str, str], ...]
+
+
+@attrs.frozen(init=False)
+class Fault:
+    """A scripted answer the fake server gives to one request instead of its normal one.
+
+    Create faults only through the classmethods — :meth:`respond`, :meth:`error`,
+    :meth:`rate_limited`, :meth:`delay`, :meth:`stall`, :meth:`stall_body`,
+    :meth:`drop`, :meth:`drop_mid_body`, :meth:`malformed` and :meth:`redirect` — and hand
+    them to :meth:`FakeLlamaAPI.enqueue`. Each queued fault is used up by exactly one
+    matching request. The server records the request first and applies the fault before
+    it checks the API key, because a scripted answer is an answer.
+
+    Faults are immutable values, so one instance may be enqueued several times.
+    """
+
+    kind: _FaultKind
+    status: int = 0
+    body: bytes = b""
+    headers: _Headers = ()
+    seconds: float = 0.0
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            "create a Fault through one of its classmethods, e.g. Fault.error(503) or Fault.drop()"
+        )
+
+    @classmethod
+    def _make(cls, kind: _FaultKind, **fields: Any) -> Fault:
+        fault = object.__new__(cls)
+        fault.__attrs_init__(kind, **fields)
+        return fault
+
+    @classmethod
+    def respond(
+        cls,
+        status: int,
+        *,
+        json: Any = _UNSET,
+        body: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> Fault:
+        """Answer with exactly this status, body and headers.
+
+        Give the body either as `json` (serialized, ``Content-Type: application/json``)
+        or as `body` (a ``str`` is sent UTF-8 encoded as ``text/plain``, ``bytes`` as
+        ``application/octet-stream``), not both. `content_type` overrides the inferred
+        type and any ``Content-Type`` in `headers`. The server adds nothing but its own
+        framing headers (and ``x-request-id`` when it was asked to send one).
+        """
+        if json is not _UNSET and body is not None:
+            raise ValueError("pass either json= or body=, not both")
+        inferred: str | None = None
+        payload = b""
+        if json is not _UNSET:
+            payload = _json.dumps(json).encode()
+            inferred = "application/json"
+        elif isinstance(body, str):
+            payload = body.encode()
+            inferred = "text/plain; charset=utf-8"
+        elif body is not None:
+            payload = bytes(body)
+            inferred = "application/octet-stream"
+        pairs = _pairs(headers)
+        if content_type is not None:
+            pairs = (*_without(pairs, "content-type"), ("Content-Type", content_type))
+        elif inferred is not None and not _has(pairs, "content-type"):
+            pairs += (("Content-Type", inferred),)
+        return cls._make("respond", status=_check_status(status), body=payload, headers=pairs)
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        detail: str = "Simulated error",
+        *,
+        title: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fault:
+        """Answer with the illustrative JSON error body of the Llama API.
+
+        The body is ``{"title": title, "detail": detail, "status": status}`` with
+        ``Content-Type: application/json``; `title` defaults to the HTTP reason phrase of
+        `status` (e.g. ``"Service Unavailable"`` for 503). `headers` are added to the
+        response, e.g. ``{"x-should-retry": "false"}``.
+        """
+        _check_status(status)
+        if title is None:
+            title = _reason(status)
+        return cls._make(
+            "error",
+            status=status,
+            body=error_body(status, title, detail),
+            headers=(("Content-Type", "application/json"), *_pairs(headers)),
+        )
+
+    @classmethod
+    def rate_limited(
+        cls,
+        *,
+        retry_after: str | None = None,
+        retry_after_ms: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fault:
+        """Answer 429 the way the rate limiter of the Llama API would.
+
+        The body is ``{"title": "Too many requests", "detail": "Rate limit exceeded",
+        "status": 429}``, with the four ``x-ratelimit-*`` headers showing an exhausted
+        preview quota (10 requests, 250,000 tokens). `retry_after` and `retry_after_ms`
+        become the ``retry-after`` and ``retry-after-ms`` headers when given; they are
+        strings so tests can send HTTP dates or garbage too. `headers` are added last.
+        """
+        pairs: list[tuple[str, str]] = [
+            ("Content-Type", "application/json"),
+            ("x-ratelimit-limit-requests", "10"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-limit-tokens", "250000"),
+            ("x-ratelimit-remaining-tokens", "0"),
+        ]
+        if retry_after is not None:
+            pairs.append(("retry-after", retry_after))
+        if retry_after_ms is not None:
+            pairs.append(("retry-after-ms", retry_after_ms))
+        return cls._make(
+            "rate_limited",
+            status=429,
+            body=error_body(429, "Too many requests", "Rate limit exceeded"),
+            headers=(*pairs, *_pairs(headers)),
+        )
+
+    @classmethod
+    def delay(cls, seconds: float) -> Fault:
+        """Wait `seconds`, then handle the request normally.
+
+        Stopping the server cuts the wait short, so a long delay never holds up a test's
+        teardown.
+        """
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"delay must be a finite number of seconds >= 0, got {seconds!r}")
+        return cls._make("delay", seconds=float(seconds))
+
+    @classmethod
+    def stall(cls) -> Fault:
+        """Accept the request and never answer.
+
+        The client sees nothing until its own timeout fires. When the server stops it
+        closes the stalled connection, so shutdown stays prompt.
+        """
+        return cls._make("stall")
+
+    @classmethod
+    def stall_body(cls, *, status: int = 200, prefix: bytes = _LIST_PREFIX) -> Fault:
+        """Send the status line, headers and the first bytes of the body, then go silent.
+
+        The ``Content-Length`` promises more than `prefix`, and the content type is
+        ``application/json``, so the client waits for the rest of a body that never
+        arrives (a read timeout). The server closes the connection when it stops.
+        """
+        return cls._make("stall_body", status=_check_status(status), body=bytes(prefix))
+
+    @classmethod
+    def drop(cls) -> Fault:
+        """Close the TCP connection without sending a single response byte.
+
+        An aiohttp client reports this as :class:`aiohttp.ServerDisconnectedError`.
+        """
+        return cls._make("drop")
+
+    @classmethod
+    def drop_mid_body(cls, *, prefix: bytes = _LIST_PREFIX) -> Fault:
+        """Send a 200 with headers and the first bytes of the body, then close the connection.
+
+        The ``Content-Length`` promises more than `prefix`, so the client notices the body
+        is truncated (an aiohttp client raises :class:`aiohttp.ClientPayloadError`).
+        """
+        return cls._make("drop_mid_body", status=200, body=bytes(prefix))
+
+    @classmethod
+    def malformed(
+        cls,
+        *,
+        status: int = 200,
+        body: bytes = b'{"object": "list", "data": [{"id": ',
+        content_type: str = "application/json",
+    ) -> Fault:
+        """Send a complete, correctly framed response whose body is not valid JSON."""
+        return cls._make(
+            "malformed",
+            status=_check_status(status),
+            body=bytes(body),
+            headers=(("Content-Type", content_type),),
+        )
+
+    @classmethod
+    def redirect(cls, location: str, *, status: int = 307) -> Fault:
+        """Redirect the request to `location`, which may be absolute or relative.
+
+        The hosted API answers some requests with a 307, so clients must follow
+        redirects; this fault lets a test check that they do, and where they go.
+        """
+        if not 300 <= status < 400:
+            raise ValueError(f"a redirect needs a 3xx status, got {status}")
+        return cls._make("redirect", status=status, headers=(("Location", location),))
+
+
+@attrs.frozen
+class QueuedFault:
+    """A fault waiting in the server's queue for a request it matches."""
+
+    fault: Fault
+    #: Upper-case method the request must use, or ``None`` for any.
+    method: str | None
+    #: fnmatch pattern for the raw request path, or ``None`` for any.
+    path: str | None
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request with `method` and raw `path` should receive this fault."""
+        return (self.method is None or self.method == method) and (
+            self.path is None or fnmatch.fnmatchcase(path, self.path)
+        )
+
+
+async def apply_fault(
+    fault: Fault,
+    request: web.Request,
+    released: asyncio.Event,
+    extra_headers: Mapping[str, str],
+) -> web.StreamResponse | None:
+    """Carry out `fault` for `request`; ``None`` means "now handle it normally".
+
+    `released` is set when the server stops; every wait here ends on it. `extra_headers`
+    are the headers the server adds to every response (the request id), unless the
+    fault sets them itself.
+    """
+    kind = fault.kind
+    if kind in _RESPONDING_KINDS:
+        return web.Response(
+            status=fault.status, body=fault.body, headers=_merge(fault.headers, extra_headers)
+        )
+    if kind == "delay":
+        await _wait(released, fault.seconds)
+        return None
+    if kind == "stall":
+        await released.wait()
+        return _hang_up(request)
+    if kind == "drop":
+        return _hang_up(request)
+    response = web.StreamResponse(
+        status=fault.status,
+        headers=_merge((("Content-Type", "application/json"),), extra_headers),
+    )
+    response.content_length = len(fault.body) + _WITHHELD_BYTES
+    response.force_close()
+    try:
+        await response.prepare(request)
+        await response.write(fault.body)
+    except ConnectionError:
+        # The client left first; nothing is listening for the rest anyway.
+        pass
+    else:
+        if kind == "stall_body":
+            await released.wait()
+    _close_transport(request)
+    return response
+
+
+async def _wait(released: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(released.wait(), timeout=seconds)
+
+
+def _hang_up(request: web.Request) -> web.StreamResponse:
+    # Returning a response for a closed transport makes aiohttp fail the write with a
+    # ConnectionError, which it treats as a quiet client disconnect: no bytes go out
+    # and nothing is logged at error level (raising from the handler would log a 500).
+    _close_transport(request)
+    response = web.Response()
+    response.force_close()
+    return response
+
+
+def _close_transport(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+
+
+def _check_status(status: int) -> int:
+    if not 200 <= status <= 599:
+        raise ValueError(f"status must be a final HTTP status between 200 and 599, got {status}")
+    return status
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _pairs(headers: Mapping[str, str] | None) -> _Headers:
+    return tuple(headers.items()) if headers else ()
+
+
+def _has(pairs: _Headers, name: str) -> bool:
+    return any(key.lower() == name for key, _ in pairs)
+
+
+def _without(pairs: _Headers, name: str) -> _Headers:
+    return tuple((key, value) for key, value in pairs if key.lower() != name)
+
+
+def _merge(own: _Headers, extra: Mapping[str, str]) -> list[tuple[str, str]]:
+    merged = list(own)
+    merged.extend((key, value) for key, value in extra.items() if not _has(own, key.lower()))
+    return merged

@@ -1,0 +1,437 @@
+"""`FakeLlamaAPI`: a loopback aiohttp.web server that speaks the Llama API wire format."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from ._faults import Fault, QueuedFault, apply_fault
+from ._models import DEFAULT_MODELS, ModelTable, synthetic_models
+from ._recording import ConnectionTracker, RecordedRequest
+from ._routes import JSON_CONTENT_TYPE, ROUTES, Call, Router, error_response
+from ._window import RateLimitWindow
+
+__all__ = ["FakeLlamaAPI"]
+
+# Stalled handlers are released before aiohttp waits for them, so this only bounds a
+# handler that ignores the release; it is the worst case for a test's teardown.
+_SHUTDOWN_TIMEOUT = 2.0
+# Room for the upload parts that later endpoints accept.
+_MAX_BODY = 64 * 1024 * 1024
+
+
+class FakeLlamaAPI:
+    """A fake of the hosted Llama API on a loopback port, for tests and benchmarks.
+
+    It serves the real wire format (``GET /v1/models`` and ``GET /v1/models/{model}``,
+    bearer-key auth, ``x-ratelimit-*`` headers, JSON error bodies), records every request
+    it receives, and misbehaves on cue through :meth:`enqueue` and :class:`Fault`.
+
+    Run it on the current event loop with ``async with FakeLlamaAPI() as api:``, or on a
+    background thread with its own loop with ``with FakeLlamaAPI() as api:`` (which also
+    serves blocking clients). An instance serves once: start it, use it, stop it.
+
+    Args:
+        api_key: The key clients must send as ``Authorization: Bearer <api_key>``.
+        models: Model objects (``id``, ``created``, ``object``, ``owned_by``) to serve;
+            defaults to the four documented Llama models.
+        host: The interface to listen on.
+        port: The port to listen on; ``0`` picks a free one.
+        send_request_id: Add ``x-request-id: req_<32 hex digits>`` to every response.
+            The real API documents no request-id header, so this is off by default.
+
+    Attributes:
+        app: The underlying :class:`aiohttp.web.Application`, for mounting the fake in
+            an aiohttp server of your own instead of calling :meth:`start`.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "test-key",
+        models: Iterable[Mapping[str, Any]] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        send_request_id: bool = False,
+    ) -> None:
+        if not api_key:
+            raise ValueError("api_key must not be empty")
+        self._api_key = api_key
+        self._api_key_bytes = api_key.encode()
+        self._host = host
+        self._port = port
+        self._send_request_id = send_request_id
+        self._table = ModelTable.build(DEFAULT_MODELS if models is None else models)
+        self._synthetic_next = 1
+        self._router = Router(ROUTES)
+        self._connections = ConnectionTracker()
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._faults: list[QueuedFault] = []
+        self._arrived = threading.Condition(self._lock)
+        self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._window = RateLimitWindow()
+        self._released: asyncio.Event | None = None
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bound_port: int | None = None
+        self._started = False
+        self._thread: threading.Thread | None = None
+        self._thread_loop: asyncio.AbstractEventLoop | None = None
+        self._thread_stop: asyncio.Event | None = None
+        self._thread_error: BaseException | None = None
+
+        self.app: web.Application = web.Application(client_max_size=_MAX_BODY)
+        """The aiohttp application, for embedding the fake in your own aiohttp server."""
+        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self.app.on_startup.append(self._on_startup)
+        self.app.on_shutdown.append(self._on_shutdown)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start listening on the running event loop; return once the port is bound.
+
+        Raises:
+            RuntimeError: The server was started before (instances serve once).
+            OSError: The address could not be bound.
+        """
+        if self._started:
+            raise RuntimeError("a FakeLlamaAPI serves once; create a new one to serve again")
+        self._started = True
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._bound_port = int(runner.addresses[0][1])
+        self._loop = asyncio.get_running_loop()
+        self._runner = runner
+
+    async def stop(self) -> None:
+        """Stop listening, cut stalled requests loose and close every connection.
+
+        Does nothing when the server is not running. Must run on the loop that started it.
+        """
+        runner = self._runner
+        if runner is None:
+            return
+        if asyncio.get_running_loop() is not self._loop:
+            raise RuntimeError("stop the server on the event loop that started it")
+        self._runner = None
+        if self._released is not None:
+            self._released.set()
+        await runner.cleanup()
+
+    async def __aenter__(self) -> FakeLlamaAPI:
+        """Start the server on the running event loop (see :meth:`start`)."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the server (see :meth:`stop`)."""
+        await self.stop()
+
+    def __enter__(self) -> FakeLlamaAPI:
+        """Start the server on a background daemon thread; return once it listens.
+
+        The thread runs its own event loop, so the server answers blocking clients and
+        clients on any other event loop alike.
+        """
+        if self._started or self._thread is not None:
+            raise RuntimeError("a FakeLlamaAPI serves once; create a new one to serve again")
+        ready = threading.Event()
+        thread = threading.Thread(
+            target=self._run_thread, args=(ready,), name="FakeLlamaAPI", daemon=True
+        )
+        self._thread = thread
+        thread.start()
+        ready.wait()
+        if self._runner is None:
+            thread.join()
+            self._thread = None
+            error, self._thread_error = self._thread_error, None
+            raise error or RuntimeError("the FakeLlamaAPI thread ended before it served")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the background server and wait for its thread to finish."""
+        thread, loop, stop = self._thread, self._thread_loop, self._thread_stop
+        if thread is None or loop is None or stop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop already ended on its own
+            loop.call_soon_threadsafe(stop.set)
+        thread.join()
+        self._thread = None
+        error, self._thread_error = self._thread_error, None
+        if error is not None:
+            raise error
+
+    def _run_thread(self, ready: threading.Event) -> None:
+        try:
+            asyncio.run(self._serve_in_thread(ready))
+        except BaseException as exc:  # handed to the thread that called __enter__/__exit__
+            self._thread_error = exc
+        finally:
+            ready.set()
+
+    async def _serve_in_thread(self, ready: threading.Event) -> None:
+        self._thread_loop = asyncio.get_running_loop()
+        stop = self._thread_stop = asyncio.Event()
+        try:
+            await self.start()
+        finally:
+            ready.set()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    async def _on_startup(self, app: web.Application) -> None:
+        self._released = asyncio.Event()
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        if self._released is not None:
+            self._released.set()
+
+    # -- addresses and settings --------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (the one picked by the OS when ``port=0``)."""
+        if self._bound_port is not None:
+            return self._bound_port
+        if self._port:
+            return self._port
+        raise RuntimeError("the server picks its port when it starts; start it first")
+
+    @property
+    def origin(self) -> str:
+        """Scheme, host and port, e.g. ``"http://127.0.0.1:54321"``."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL to give a client, e.g. ``"http://127.0.0.1:54321/v1"``."""
+        return f"{self.origin}/v1"
+
+    @property
+    def api_key(self) -> str:
+        """The API key the server accepts."""
+        return self._api_key
+
+    # -- catalogue -----------------------------------------------------------------------
+
+    def set_models(self, models: Iterable[Mapping[str, Any]]) -> None:
+        """Replace the served models.
+
+        Each model is a mapping with at least a unique, non-empty string ``id``; it is
+        served exactly as given. Safe to call from any thread while the server runs.
+        """
+        table = ModelTable.build(models)
+        with self._lock:
+            self._table = table
+
+    def add_synthetic_models(self, n: int) -> None:
+        """Append `n` generated models with ids ``synthetic-model-00001``, ``…-00002``, ….
+
+        Numbering continues across calls. Meant for load tests that list large
+        catalogues. Safe to call from any thread while the server runs.
+        """
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        with self._lock:
+            start, self._synthetic_next = self._synthetic_next, self._synthetic_next + n
+            self._table = self._table.extended(synthetic_models(start, n))
+
+    # -- recording and faults ------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of the requests received so far, in arrival order.
+
+        Every request is recorded, including those answered by a fault or rejected for a
+        bad key. Safe to read from any thread.
+        """
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        """Forget the requests recorded so far."""
+        with self._lock:
+            self._requests.clear()
+
+    def enqueue(self, *faults: Fault, method: str | None = None, path: str | None = None) -> None:
+        """Queue faults for upcoming requests, first in, first out.
+
+        Each fault is used by exactly one later request that matches: `method` (if
+        given) must equal the request method, and `path` (if given) is an
+        :mod:`fnmatch` pattern for the raw request path, e.g. ``"/v1/models/*"``.
+        Non-matching requests are served normally and leave the queue untouched. Safe
+        to call from any thread while the server runs.
+        """
+        normalized = method.upper() if method is not None else None
+        entries = [QueuedFault(fault, normalized, path) for fault in faults]
+        with self._lock:
+            self._faults.extend(entries)
+
+    def wait_for_requests(self, count: int, *, timeout: float = 10.0) -> list[RecordedRequest]:
+        """Block until at least `count` requests have arrived; return them.
+
+        For a server in thread mode, or one on another thread's loop: it must not be
+        called on the server's own event loop (use :meth:`wait_for_requests_async`).
+
+        Raises:
+            TimeoutError: Fewer requests arrived within `timeout` seconds.
+        """
+        if self._loop is not None and _running_loop() is self._loop:
+            raise RuntimeError("on the server's own loop, await wait_for_requests_async()")
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._requests) >= count, timeout):
+                raise TimeoutError(
+                    f"{len(self._requests)} of {count} requests arrived in {timeout} s"
+                )
+            return list(self._requests)
+
+    async def wait_for_requests_async(
+        self, count: int, *, timeout: float = 10.0
+    ) -> list[RecordedRequest]:
+        """Wait, without blocking the event loop, until `count` requests have arrived.
+
+        Works on the server's own loop and on any other. Returns the requests so far.
+
+        Raises:
+            TimeoutError: Fewer requests arrived within `timeout` seconds.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (count, loop, future)
+        with self._lock:
+            if len(self._requests) >= count:
+                return list(self._requests)
+            self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"fewer than {count} requests arrived in {timeout} s") from None
+        finally:
+            with self._lock:
+                self._waiters.remove(entry)
+        return self.requests
+
+    @property
+    def pending_faults(self) -> int:
+        """How many queued faults no request has used yet."""
+        with self._lock:
+            return len(self._faults)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for index, entry in enumerate(self._faults):
+            if entry.matches(method, path):
+                del self._faults[index]
+                return entry.fault
+        return None
+
+    # -- request handling ----------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path, _, query = request.raw_path.partition("?")
+        method = request.method
+        body = await request.read() if request.body_exists else b""
+        connection_id, peer_port = self._connections.identify(request.transport)
+        record = RecordedRequest(
+            method=method,
+            path=path,
+            query=query,
+            headers=request.headers,  # aiohttp's parsed headers: a read-only CIMultiDictProxy
+            body=body,
+            peer_port=peer_port,
+            connection_id=connection_id,
+        )
+        with self._lock:
+            self._requests.append(record)
+            fault = self._take_fault(method, path) if self._faults else None
+            self._arrived.notify_all()
+            for count, loop, future in self._waiters:
+                if len(self._requests) >= count:
+                    loop.call_soon_threadsafe(_resolve, future)
+
+        extra: dict[str, str] = {}
+        if self._send_request_id:
+            extra["x-request-id"] = "req_" + os.urandom(16).hex()
+        if fault is not None:
+            assert self._released is not None  # set by on_startup before any request
+            response = await apply_fault(fault, request, self._released, extra)
+            if response is not None:
+                return response
+
+        if not self._authorized(request.headers.get("Authorization")):
+            return error_response(
+                401,
+                "Unauthorized",
+                "Invalid API key",
+                {"Content-Type": JSON_CONTENT_TYPE, **extra},
+            )
+
+        headers = self._rate_limit_headers()
+        headers.update(extra)
+        resolved = self._router.resolve(path)
+        if resolved is None:
+            return error_response(404, "Not found", f"Path {path} not found", headers)
+        route, params = resolved
+        handler = route.handlers.get(method)
+        if handler is None:
+            headers["Allow"] = ", ".join(route.handlers)
+            return error_response(
+                405, "Method not allowed", f"Method {method} not allowed on {path}", headers
+            )
+        return await handler(Call(request, params, headers, self._table))
+
+    def _authorized(self, authorization: str | None) -> bool:
+        if authorization is None:
+            return False
+        scheme, _, token = authorization.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), self._api_key_bytes
+        )
+
+    def _rate_limit_headers(self) -> dict[str, str]:
+        return {"Content-Type": JSON_CONTENT_TYPE, **self._window.headers()}
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._bound_port is not None else "not started"
+        return f"<FakeLlamaAPI {where}>"
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -1,0 +1,203 @@
+"""The blocking facade: one portal per client, threads, running loops, fork, GC, Ctrl-C."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from llama_models import AsyncLlamaClient, ClientStateError, LlamaClient
+from llama_models._resources.models import AsyncModels, AsyncModelsWithResponse
+from llama_models._sync import Models, ModelsWithResponse
+from llama_models.testing import FakeLlamaAPI, Fault
+
+TWINS = [
+    (AsyncLlamaClient, LlamaClient),
+    (AsyncModels, Models),
+    (AsyncModelsWithResponse, ModelsWithResponse),
+]
+RENAMED = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
+
+
+def _public_methods(cls: type) -> dict[str, object]:
+    return {
+        name: member
+        for name, member in vars(cls).items()
+        if callable(member)
+        and (not name.startswith("_") or name in RENAMED or name in RENAMED.values())
+    }
+
+
+@pytest.mark.parametrize(("async_cls", "sync_cls"), TWINS, ids=lambda c: c.__name__)
+def test_every_async_method_has_an_identical_blocking_twin(async_cls: type, sync_cls: type) -> None:
+    """Each public async method has a sync twin with the same signature and docstring."""
+    async_methods = _public_methods(async_cls)
+    sync_methods = _public_methods(sync_cls)
+    assert {RENAMED.get(name, name) for name in async_methods} == set(sync_methods)
+    for name, async_fn in async_methods.items():
+        sync_fn = sync_methods[RENAMED.get(name, name)]
+        assert inspect.iscoroutinefunction(async_fn)
+        assert not inspect.iscoroutinefunction(sync_fn)
+        if name in RENAMED:
+            continue
+        assert inspect.signature(sync_fn) == inspect.signature(async_fn), name  # type: ignore[arg-type]
+        assert sync_fn.__doc__ == async_fn.__doc__, name  # type: ignore[attr-defined]
+
+
+def test_both_clients_expose_the_same_resources() -> None:
+    """Resource namespaces and properties match between the two clients."""
+    async_client = AsyncLlamaClient(api_key="k")
+    with LlamaClient(api_key="k") as sync_client:
+        public = {name for name in vars(async_client) if not name.startswith("_")}
+        assert public == {name for name in vars(sync_client) if not name.startswith("_")}
+        for name in public:
+            assert hasattr(getattr(sync_client, name), "with_response")
+
+
+def test_calls_from_many_threads_share_one_client(
+    sync_client: LlamaClient, threaded_server: FakeLlamaAPI
+) -> None:
+    """One blocking client serves calls from several threads at once."""
+    ids = ["Llama-3.3-70B-Instruct", "Llama-3.3-8B-Instruct"] * 20
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(lambda model_id: sync_client.models.retrieve(model_id).id, ids))
+    assert found == ids
+    assert len(threaded_server.requests) == len(ids)
+    portals = [t for t in threading.enumerate() if t.name == "llama-models-portal"]
+    assert len(portals) == 1
+
+
+@pytest.mark.anyio
+async def test_blocking_client_works_inside_a_running_event_loop(
+    threaded_server: FakeLlamaAPI,
+) -> None:
+    """A blocking call made from a coroutine (a Jupyter cell) runs on the client's own loop."""
+    with LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url) as llama:
+        assert len(llama.models.list()) == 4
+
+
+def test_closed_client_refuses_calls(threaded_server: FakeLlamaAPI) -> None:
+    """After close() a call raises ClientStateError; close() again is harmless."""
+    llama = LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url)
+    llama.models.list()
+    llama.close()
+    llama.close()
+    assert llama.closed
+    with pytest.raises(ClientStateError, match="closed"):
+        llama.models.list()
+    assert not [t for t in threading.enumerate() if t.name == "llama-models-portal"]
+
+
+def test_unused_client_starts_no_thread() -> None:
+    """A client that never made a call has no thread to stop."""
+    before = threading.active_count()
+    llama = LlamaClient(api_key="k")
+    assert threading.active_count() == before
+    llama.close()
+    assert llama.closed
+
+
+def test_garbage_collected_client_is_cleaned_up(threaded_server: FakeLlamaAPI) -> None:
+    """A client dropped without close() closes its session and stops its thread at GC."""
+    llama = LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url)
+    llama.models.list()
+    finalizer = llama._finalizer
+    del llama
+    gc.collect()
+    assert not finalizer.alive
+    assert not [t for t in threading.enumerate() if t.name == "llama-models-portal"]
+
+
+def _run_script(script: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-c", textwrap.dedent(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_client_left_open_at_exit_is_closed_quietly(threaded_server: FakeLlamaAPI) -> None:
+    """A script that never closes its client exits cleanly, without unclosed-session warnings."""
+    result = _run_script(
+        """
+        import sys
+        from llama_models import LlamaClient
+        client = LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2])
+        print(len(client.models.list()))
+        """,
+        threaded_server.api_key,
+        threaded_server.base_url,
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "4")
+    assert result.stderr == ""
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_forked_child_gets_a_clear_error(sync_client: LlamaClient) -> None:
+    """Using a client in a forked child raises ClientStateError instead of hanging."""
+    sync_client.models.list()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which exits without reporting coverage
+        code = 2
+        try:
+            sync_client.models.list()
+        except ClientStateError as exc:
+            code = 0 if "forked child" in str(exc) else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(sync_client.models.list()) == 4
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_ctrl_c_interrupts_a_blocking_call_promptly(threaded_server: FakeLlamaAPI) -> None:
+    """Ctrl-C during a stalled call raises KeyboardInterrupt and leaves the client usable."""
+    threaded_server.enqueue(Fault.stall())
+    script = textwrap.dedent(
+        """
+        import sys
+        from llama_models import LlamaClient
+        with LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2]) as client:
+            try:
+                client.models.list()
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+            print(len(client.models.list()), flush=True)
+        """
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            script,
+            threaded_server.api_key,
+            threaded_server.base_url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        threaded_server.wait_for_requests(1, timeout=20)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert stdout.split() == ["interrupted", "4"], stderr
+    assert proc.returncode == 0
+    assert stderr == ""
+    first, second = threaded_server.requests
+    assert first.connection_id != second.connection_id

@@ -1,0 +1,1 @@
+"""Tests of the fake Llama API server, `llama_models.testing`."""
