@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import trustme
+from aiohttp import web
 
 from llama_models import AsyncLlamaClient, LlamaClient, _converter
 from llama_models.testing import FakeLlamaAPI
@@ -59,3 +62,23 @@ def sync_client(threaded_server: FakeLlamaAPI) -> Iterator[LlamaClient]:
     """A blocking client pointed at `threaded_server`, closed after the test."""
     with LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url) as llama:
         yield llama
+
+
+@pytest.fixture(scope="session")
+def certificate_authority() -> trustme.CA:
+    """A private certificate authority that nothing trusts by default."""
+    return trustme.CA()
+
+
+@pytest.fixture
+async def tls_fake(certificate_authority: trustme.CA) -> AsyncIterator[tuple[FakeLlamaAPI, str]]:
+    """A fake Llama API's app served over TLS with a certificate from a private CA, and its URL."""
+    fake = FakeLlamaAPI()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
+    runner = web.AppRunner(fake.app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    yield fake, f"https://127.0.0.1:{runner.addresses[0][1]}/v1"
+    await runner.cleanup()

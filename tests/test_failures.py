@@ -238,40 +238,24 @@ async def test_chunked_bodies_are_read_and_capped(chunked_server: str) -> None:
             await llama.models.list()
 
 
-@pytest.fixture(scope="module")
-def certificate_authority() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-async def tls_server(certificate_authority: trustme.CA) -> AsyncIterator[str]:
-    """The fake API's app served over TLS with a certificate from a private CA."""
-    fake = FakeLlamaAPI()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
-    runner = web.AppRunner(fake.app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-    await site.start()
-    yield f"https://127.0.0.1:{runner.addresses[0][1]}/v1"
-    await runner.cleanup()
-
-
 async def test_untrusted_certificate_fails_without_retry(
-    tls_server: str, caplog: pytest.LogCaptureFixture
+    tls_fake: tuple[FakeLlamaAPI, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A TLS certificate failure is a connection error that is never retried."""
+    fake, tls_server = tls_fake
     async with AsyncLlamaClient(api_key="test-key", base_url=tls_server, max_retries=2) as llama:
         with pytest.raises(APIConnectionError, match="TLS") as caught:
             await llama.models.list()
     assert isinstance(caught.value.__cause__, aiohttp.ClientSSLError)
     assert "retrying" not in caplog.text
+    assert fake.requests == []
 
 
 async def test_caller_session_can_trust_a_private_ca(
-    tls_server: str, certificate_authority: trustme.CA
+    tls_fake: tuple[FakeLlamaAPI, str], certificate_authority: trustme.CA
 ) -> None:
     """A caller-owned aiohttp session carries its own TLS settings, and stays open."""
+    _, tls_server = tls_fake
     context = ssl.create_default_context()
     certificate_authority.configure_trust(context)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
