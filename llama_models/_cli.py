@@ -20,12 +20,19 @@ from ._client import AsyncLlamaClient
 from ._converter import unstructure
 from .errors import LlamaError
 
+# Shared options are SUPPRESSed so that they may stand before or after a subcommand;
+# these are their values when given nowhere.
+_DEFAULTS = {"api_key": None, "base_url": None, "timeout": 60.0, "json": False, "demo": False}
+
 Command = Callable[[AsyncLlamaClient, argparse.Namespace, TextIO], Awaitable[None]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (``sys.argv[1:]`` when ``None``); return the exit status."""
     args = _parser().parse_args(argv)
+    for name, default in _DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
     try:
         asyncio.run(_run(args, sys.stdout))
     except LlamaError as exc:
@@ -45,7 +52,8 @@ async def _run(args: argparse.Namespace, out: TextIO) -> None:
         from .testing import FakeLlamaAPI
 
         async with FakeLlamaAPI() as server:
-            print("(demo: answers come from the built-in fake Llama API)", file=sys.stderr)
+            if sys.stderr.isatty():  # a human should know; a script's stderr stays clean
+                print("(demo: answers come from the built-in fake Llama API)", file=sys.stderr)
             async with AsyncLlamaClient(
                 api_key=server.api_key, base_url=server.base_url, timeout=args.timeout
             ) as client:
@@ -93,7 +101,6 @@ def _print_table(rows: Sequence[Sequence[str]], out: TextIO, *, header: bool = T
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS lets the options stand before or after the subcommand without clobbering.
     common.add_argument(
         "--api-key", default=argparse.SUPPRESS, help="API key (default: $LLAMA_API_KEY)"
     )
@@ -121,7 +128,6 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.set_defaults(api_key=None, base_url=None, timeout=60.0, json=False, demo=False)
     groups = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     models = groups.add_parser("models", help="list and inspect models", parents=[common])

@@ -1,0 +1,84 @@
+"""The public surface: curated, sorted, documented and cheap to import."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+import types
+
+import pytest
+
+import llama_models
+import llama_models.errors
+import llama_models.testing
+import llama_models.types
+
+PUBLIC_MODULES = [llama_models, llama_models.errors, llama_models.types, llama_models.testing]
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
+def test_all_is_sorted_and_complete(module: types.ModuleType) -> None:
+    """__all__ is sorted and lists every public, non-module name the module defines."""
+    exported = list(module.__all__)
+    assert exported == sorted(exported)
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name not in {"annotations", "TYPE_CHECKING", "Any"}
+        and getattr(value, "__module__", module.__name__).startswith("llama_models")
+    }
+    assert public <= set(exported)
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
+def test_every_public_name_is_documented(module: types.ModuleType) -> None:
+    """Every exported class and function, and every public method, has a docstring."""
+    for name in module.__all__:
+        if name == "__version__":
+            continue
+        obj = getattr(module, name)
+        assert inspect.getdoc(obj), name
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if not attr.startswith("_") and (
+                    inspect.isfunction(member) or isinstance(member, property)
+                ):
+                    assert inspect.getdoc(member), f"{name}.{attr}"
+
+
+def test_every_error_is_a_llama_error() -> None:
+    """Every exception class in llama_models.errors derives from LlamaError."""
+    for name in llama_models.errors.__all__:
+        assert issubclass(getattr(llama_models.errors, name), llama_models.LlamaError)
+        assert getattr(llama_models, name) is getattr(llama_models.errors, name)
+
+
+def test_version_comes_from_the_distribution() -> None:
+    """__version__ is the installed distribution's version."""
+    from importlib.metadata import version
+
+    assert llama_models.__version__ == version("llama-models-client")
+    with pytest.raises(AttributeError):
+        llama_models.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_import_is_cheap() -> None:
+    """Importing the package loads neither aiohttp, cattrs nor anyio."""
+    code = (
+        "import sys, llama_models; "
+        "print(sorted(m for m in ('aiohttp', 'cattrs', 'anyio', 'yarl') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_package_ships_py_typed() -> None:
+    """The package is marked as typed (PEP 561)."""
+    from importlib.resources import files
+
+    assert files("llama_models").joinpath("py.typed").is_file()
