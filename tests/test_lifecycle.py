@@ -18,8 +18,9 @@ pytestmark = pytest.mark.anyio
 async def test_session_is_created_on_first_use(server: FakeLlamaAPI) -> None:
     """Constructing a client opens nothing; the first call does."""
     llama = AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url)
-    assert llama._transport is None
+    before = llama._transport
     await llama.models.list()
+    assert before is None
     assert llama._transport is not None
     await llama.aclose()
     assert llama.closed

@@ -10,7 +10,9 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -27,7 +29,7 @@ TWINS = [
 RENAMED = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
 
 
-def _public_methods(cls: type) -> dict[str, object]:
+def _public_methods(cls: type) -> dict[str, Callable[..., Any]]:
     return {
         name: member
         for name, member in vars(cls).items()
@@ -48,8 +50,8 @@ def test_every_async_method_has_an_identical_blocking_twin(async_cls: type, sync
         assert not inspect.iscoroutinefunction(sync_fn)
         if name in RENAMED:
             continue
-        assert inspect.signature(sync_fn) == inspect.signature(async_fn), name  # type: ignore[arg-type]
-        assert sync_fn.__doc__ == async_fn.__doc__, name  # type: ignore[attr-defined]
+        assert inspect.signature(sync_fn) == inspect.signature(async_fn), name
+        assert sync_fn.__doc__ == async_fn.__doc__, name
 
 
 def test_both_clients_expose_the_same_resources() -> None:
