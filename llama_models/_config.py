@@ -65,6 +65,7 @@ class ClientConfig:
     max_response_bytes: int
     allow_insecure_http: bool
     log_bodies: bool
+    proxy: str | None
 
 
 def resolve_config(
@@ -87,9 +88,10 @@ def resolve_config(
         api_key = env.get(API_KEY_ENV) or None
     if base_url is None:
         base_url = next((env[name] for name in BASE_URL_ENVS if env.get(name)), DEFAULT_BASE_URL)
+    base_url = validate_base_url(base_url, allow_insecure_http=allow_insecure_http)
     return ClientConfig(
         api_key=Secret(validate_api_key(api_key)),
-        base_url=validate_base_url(base_url, allow_insecure_http=allow_insecure_http),
+        base_url=base_url,
         timeout=validate_timeout(timeout, "timeout"),
         connect_timeout=validate_timeout(connect_timeout, "connect_timeout"),
         read_timeout=(
@@ -100,7 +102,40 @@ def resolve_config(
         max_response_bytes=_validate_count(max_response_bytes, "max_response_bytes", minimum=1),
         allow_insecure_http=bool(allow_insecure_http),
         log_bodies=bool(log_bodies),
+        proxy=environment_proxy(base_url, env),
     )
+
+
+def environment_proxy(url: str, env: Mapping[str, str]) -> str | None:
+    """The proxy the environment asks for *url* (``HTTPS_PROXY``, ``NO_PROXY``...), if any.
+
+    Resolved once per client: aiohttp's ``trust_env`` would look it up, and read
+    ``~/.netrc``, in a worker thread on every request.
+    """
+    # Sorted, so that a lower-case variable wins over its upper-case twin, as in urllib.
+    proxies = {
+        key.lower()[: -len("_proxy")]: value
+        for key, value in sorted(env.items())
+        if key.lower().endswith("_proxy") and value
+    }
+    if not proxies:
+        return None
+    parts = urlsplit(url)
+    if _bypasses_proxy(parts.hostname or "", proxies.get("no", "")):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+def _bypasses_proxy(host: str, no_proxy: str) -> bool:
+    """Whether ``NO_PROXY`` (``*`` or comma-separated domain suffixes) covers *host*."""
+    if no_proxy.strip() == "*":
+        return True
+    host = host.lower()
+    for entry in no_proxy.split(","):
+        name = entry.strip().lstrip(".").lower()
+        if name and (host == name or host.endswith("." + name)):
+            return True
+    return False
 
 
 def validate_api_key(api_key: object) -> str:

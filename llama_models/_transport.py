@@ -64,6 +64,7 @@ class Transport:
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._urls: dict[str, URL] = {}
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._headers: dict[str, str] = {
             "Authorization": f"Bearer {config.api_key.reveal()}",
@@ -96,7 +97,9 @@ class Transport:
                 connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 timeout=aiohttp.ClientTimeout(total=None),
-                trust_env=True,
+                # The proxy was resolved once from the environment (_config); trust_env
+                # would look it up, and read ~/.netrc, in a thread on every request.
+                trust_env=False,
             )
         elif self._session.closed:
             raise ClientStateError("the aiohttp.ClientSession given as http_session is closed")
@@ -163,12 +166,7 @@ class Transport:
                         url=final_url,
                     )
                     return APIResponse(
-                        data=data,
-                        status_code=status,
-                        headers=resp_headers,
-                        request_id=proto.find_request_id(resp_headers),
-                        rate_limit=proto.parse_rate_limit(resp_headers),
-                        retries=retries,
+                        data=data, status_code=status, headers=resp_headers, retries=retries
                     )
                 now = time.time()
                 error = proto.status_error(
@@ -183,6 +181,15 @@ class Transport:
                 self._log_retry(method, url, retries, delay, f"HTTP {status}")
             await asyncio.sleep(delay)
             retries += 1
+
+    def _url(self, url: str) -> URL:
+        """A yarl URL for an already percent-encoded *url*, cached: parsing costs per request."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= 1024:
+                self._urls.clear()
+            parsed = self._urls[url] = URL(url, encoded=True)
+        return parsed
 
     def _plan(self, retries: int, server_wait: float | None, remaining: float) -> float | None:
         return proto.plan_retry(
@@ -224,10 +231,11 @@ class Transport:
             try:
                 async with session.request(
                     method,
-                    URL(url, encoded=True),
+                    self._url(url),
                     headers=headers,
                     data=body,
                     allow_redirects=False,
+                    proxy=self._config.proxy,
                     timeout=aiohttp.ClientTimeout(
                         total=remaining,
                         connect=min(self._config.connect_timeout, remaining),
@@ -236,7 +244,16 @@ class Transport:
                 ) as resp:
                     status = resp.status
                     target = proto.redirect_target(status, resp.headers, url, method)
-                    raw = b"" if target else await self._read_body(resp, method, url)
+                    if target:
+                        raw = b""
+                    elif (
+                        resp.content_length is not None
+                        and resp.content_length <= self._config.max_response_bytes
+                        and "Content-Encoding" not in resp.headers
+                    ):
+                        raw = await resp.read()
+                    else:
+                        raw = await self._read_body(resp, method, url)
                     resp_headers = resp.headers
             except aiohttp.ClientError as exc:
                 self._map_client_error(exc, method, url, budget)
@@ -244,6 +261,13 @@ class Transport:
                 if not session.closed:
                     raise
                 raise ClientStateError("the HTTP session was closed during the call") from exc
+            except ValueError as exc:  # e.g. a caller session with trust_env and a ~/.netrc entry
+                raise _AttemptFailed(
+                    APIConnectionError(
+                        f"aiohttp refused to send {method} {url}: {exc}", method=method, url=url
+                    ),
+                    proto.Stage.LOCAL,
+                ) from exc
             except asyncio.TimeoutError as exc:
                 raise _AttemptFailed(
                     self._timed_out(method, url, budget), proto.Stage.AFTER_SEND
@@ -310,11 +334,9 @@ class Transport:
         return new_url, new_method, headers, body
 
     async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
-        """Read the whole body, refusing more than ``max_response_bytes``."""
+        """Read a body of unknown or compressed length, refusing more than ``max_response_bytes``."""
         cap = self._config.max_response_bytes
         length = resp.content_length
-        if length is not None and length <= cap and "Content-Encoding" not in resp.headers:
-            return await resp.read()
         if length is not None and length > cap:
             self._too_large(resp, method, url)
         chunks: list[bytes] = []

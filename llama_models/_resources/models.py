@@ -11,6 +11,12 @@ from ._base import Requester
 
 __all__ = ["AsyncModels", "AsyncModelsWithResponse"]
 
+_LIST = RequestSpec("GET", "models")
+
+
+def _retrieve(model: str) -> RequestSpec:
+    return RequestSpec("GET", "models/" + path_segment(model, "model"))
+
 
 class AsyncModelsWithResponse:
     """The `AsyncModels` methods, returning the parsed result with its HTTP response."""
@@ -29,7 +35,7 @@ class AsyncModelsWithResponse:
             extra_headers: headers to add to this request only.
         """
         return await self._client._request(
-            RequestSpec("GET", "models"), ModelList, timeout=timeout, extra_headers=extra_headers
+            _LIST, ModelList, timeout=timeout, extra_headers=extra_headers
         )
 
     async def retrieve(
@@ -48,9 +54,8 @@ class AsyncModelsWithResponse:
             timeout: seconds for the whole call, retries included.
             extra_headers: headers to add to this request only.
         """
-        spec = RequestSpec("GET", "models/" + path_segment(model, "model"))
         return await self._client._request(
-            spec, Model, timeout=timeout, extra_headers=extra_headers
+            _retrieve(model), Model, timeout=timeout, extra_headers=extra_headers
         )
 
 
@@ -63,6 +68,7 @@ class AsyncModels:
     """
 
     def __init__(self, client: Requester) -> None:
+        self._client = client
         self.with_response = AsyncModelsWithResponse(client)
 
     async def list(
@@ -77,7 +83,9 @@ class AsyncModels:
                 ``timeout`` when ``None``.
             extra_headers: headers to add to this request only.
         """
-        response = await self.with_response.list(timeout=timeout, extra_headers=extra_headers)
+        response = await self._client._request(
+            _LIST, ModelList, timeout=timeout, extra_headers=extra_headers
+        )
         return response.data
 
     async def retrieve(
@@ -98,7 +106,7 @@ class AsyncModels:
             timeout: seconds for the whole call, retries included.
             extra_headers: headers to add to this request only.
         """
-        response = await self.with_response.retrieve(
-            model, timeout=timeout, extra_headers=extra_headers
+        response = await self._client._request(
+            _retrieve(model), Model, timeout=timeout, extra_headers=extra_headers
         )
         return response.data

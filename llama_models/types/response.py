@@ -47,14 +47,24 @@ class APIResponse(Generic[T]):
         data: the parsed result, as the plain method returns it.
         status_code: the HTTP status of the final response.
         headers: the final response's headers (case-insensitive).
-        request_id: the server's request id, when it sent one.
-        rate_limit: the parsed ``x-ratelimit-*`` headers, when present.
         retries: how many times the request was retried before this answer.
     """
 
     data: T
     status_code: int
     headers: Mapping[str, str]
-    request_id: str | None = None
-    rate_limit: RateLimitInfo | None = None
     retries: int = 0
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id (``x-request-id`` or ``request-id``), when it sent one."""
+        from .._protocol import find_request_id
+
+        return find_request_id(self.headers)
+
+    @property
+    def rate_limit(self) -> RateLimitInfo | None:
+        """The parsed ``x-ratelimit-*`` headers, or ``None`` when the server sent none."""
+        from .._protocol import parse_rate_limit
+
+        return parse_rate_limit(self.headers)
