@@ -1,65 +1,82 @@
-"""The one cattrs converter, and the rules for turning JSON into attrs classes.
+"""The cattrs converters, and the one entry point that turns JSON into attrs classes.
 
-Production structuring runs without detailed validation, which is several times
-faster; when it fails, the same data is structured again by a detailed copy so
-the error message names the offending field (`cattrs.transform_error`).
-Unknown keys are ignored, so a newer server never breaks an older client. Tests
-switch to a strict copy that forbids unknown keys, so drift between the fake
-server and the classes shows up at once.
+`structure` first tries a generated fast path (`_fastpath`) that handles JSON of
+exactly the expected form. Anything else goes to cattrs with detailed
+validation, which is lenient where cattrs is (unknown keys are ignored, so a
+newer server never breaks an older client) and explains real failures field by
+field (`cattrs.transform_error`).
+
+The test suite switches on strict mode: unknown keys are then forbidden, so
+drift between the fake server and the classes shows up at once, and every
+fast-path result is checked against cattrs' own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cattrs
 
+from ._fastpath import Mismatch, fast_structure_fn
+
 T = TypeVar("T")
 
-__all__ = ["StructureError", "set_strict", "structure", "structure_error_message"]
+__all__ = ["StructureError", "set_strict", "structure", "unstructure"]
 
 
 class StructureError(ValueError):
     """JSON that does not fit the expected class."""
 
 
-def _make_converter(*, detailed: bool, forbid_extra_keys: bool) -> cattrs.Converter:
-    # cattrs builds tuples for Sequence[T] fields, which keeps frozen classes immutable.
-    return cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=forbid_extra_keys)
-
-
-_fast = _make_converter(detailed=False, forbid_extra_keys=False)
-_detailed = _make_converter(detailed=True, forbid_extra_keys=False)
-_strict = _make_converter(detailed=True, forbid_extra_keys=True)
-_active = _fast
-_explain = _detailed
+# cattrs builds tuples for Sequence[T] fields, which keeps frozen classes immutable.
+_lenient = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
+_strict = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+_fast: dict[type[Any], Callable[[Any], Any]] = {}
+_strict_mode = False
 
 
 def set_strict(strict: bool) -> None:
-    """Forbid unknown keys (for this project's tests), or go back to lenient."""
-    global _active, _explain
-    _active, _explain = (_strict, _strict) if strict else (_fast, _detailed)
+    """Forbid unknown keys and cross-check the fast path (for this project's tests)."""
+    global _strict_mode
+    _strict_mode = strict
 
 
 def structure(data: Any, cls: type[T]) -> T:
     """Structure JSON *data* into *cls*, raising `StructureError` with a readable message."""
+    fast = _fast.get(cls)
+    if fast is None:
+        fast = _fast[cls] = fast_structure_fn(cls, _lenient)
+    if _strict_mode:
+        return _cross_checked(fast, data, cls)
     try:
-        return _active.structure(data, cls)
-    except Exception as exc:
-        raise StructureError(structure_error_message(data, cls)) from exc
+        result: T = fast(data)
+    except (Mismatch, KeyError, TypeError, ValueError, AttributeError):
+        return _structure_explained(_lenient, data, cls)
+    return result
 
 
-def structure_error_message(data: Any, cls: type[Any]) -> str:
-    """Explain why *data* does not structure into *cls*, field by field."""
+def _structure_explained(converter: cattrs.Converter, data: Any, cls: type[T]) -> T:
     try:
-        _explain.structure(data, cls)
+        return converter.structure(data, cls)
     except cattrs.ClassValidationError as exc:
-        return "; ".join(cattrs.transform_error(exc, path=cls.__name__))
+        message = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
+        raise StructureError(message) from exc
     except Exception as exc:  # a non-dict where an object was expected, and the like
-        return f"{cls.__name__}: {type(exc).__name__}: {exc}"
-    return f"{cls.__name__}: invalid data"  # pragma: no cover - the fast path failed, so this does
+        raise StructureError(f"{cls.__name__}: {type(exc).__name__}: {exc}") from exc
+
+
+def _cross_checked(fast: Callable[[Any], Any], data: Any, cls: type[T]) -> T:
+    expected = _structure_explained(_strict, data, cls)
+    try:
+        result = fast(data)
+    except (Mismatch, KeyError, TypeError, ValueError, AttributeError):
+        return expected
+    if result != expected:  # pragma: no cover - a bug in the fast path
+        raise AssertionError(f"fast path gave {result!r}, cattrs gave {expected!r}")
+    return expected
 
 
 def unstructure(value: Any) -> Any:
     """Turn an attrs instance back into JSON-ready data."""
-    return _fast.unstructure(value)
+    return _lenient.unstructure(value)

@@ -1,0 +1,132 @@
+"""Generated structuring functions for the common case: JSON that matches exactly.
+
+cattrs' generated code (even without detailed validation) calls a hook per field
+and builds a keyword dict per object, which dominates decoding a 10,000-model
+list. The functions generated here read each key once, check primitive types
+exactly (``type(v) is str``), and call the class positionally. Anything they do
+not expect raises `Mismatch`, and the caller then falls back to cattrs, which
+is lenient where cattrs is lenient and explains real errors; so this is purely
+a fast path and never changes what structures or what it structures into.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Union
+
+import attrs
+import cattrs
+
+__all__ = ["Mismatch", "fast_structure_fn"]
+
+_PRIMITIVES = (str, int, float, bool)
+_SEQUENCES = (collections.abc.Sequence, tuple, list)
+
+
+class Mismatch(Exception):
+    """The data is not in the exact expected form; use the general path."""
+
+
+def _mismatch() -> None:
+    raise Mismatch
+
+
+def fast_structure_fn(cls: type[Any], fallback: cattrs.Converter) -> Callable[[Any], Any]:
+    """Generate ``structure(data) -> cls`` for an attrs class, raising `Mismatch` when unsure.
+
+    Field types the generator does not know (unions of classes, mappings, ``Any``)
+    are handed to *fallback*'s own hook for that type.
+    """
+    cache: dict[type[Any], Callable[[Any], Any]] = {}
+    return _generate(cls, fallback, cache)
+
+
+def _generate(
+    cls: type[Any], fallback: cattrs.Converter, cache: dict[type[Any], Callable[[Any], Any]]
+) -> Callable[[Any], Any]:
+    if cls in cache:
+        return cache[cls]
+    hints = typing.get_type_hints(cls)
+    namespace: dict[str, Any] = {"cls": cls, "mismatch": _mismatch, "dict": dict}
+    lines = ["def structure(o):", "    if o.__class__ is not dict: mismatch()"]
+    args = []
+    for index, field in enumerate(attrs.fields(cls)):
+        if not field.init or isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            raise TypeError(f"{cls.__name__}.{field.name}: no fast path for this field")
+        var = f"v{index}"
+        key = field.alias or field.name
+        if field.default is attrs.NOTHING:
+            lines.append(f"    {var} = o[{key!r}]")
+        else:
+            namespace[f"d{index}"] = field.default
+            lines.append(f"    {var} = o.get({key!r}, d{index})")
+            lines.append(f"    if {var} is not d{index}:")
+        indent = "    " if field.default is attrs.NOTHING else "        "
+        lines += [
+            indent + line
+            for line in _check(var, hints[field.name], index, namespace, fallback, cache)
+        ]
+        args.append(f"{field.name}={var}" if field.kw_only else var)
+    lines.append(f"    return cls({', '.join(args)})")
+    exec(compile("\n".join(lines), f"<fast structure {cls.__name__}>", "exec"), namespace)  # noqa: S102
+    function: Callable[[Any], Any] = namespace["structure"]
+    cache[cls] = function
+    return function
+
+
+def _check(
+    var: str,
+    tp: Any,
+    index: int,
+    namespace: dict[str, Any],
+    fallback: cattrs.Converter,
+    cache: dict[type[Any], Callable[[Any], Any]],
+) -> list[str]:
+    """Code lines that validate (and convert) ``var`` in place as type *tp*."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (Union, types.UnionType) and type(None) in args:
+        rest = [arg for arg in args if arg is not type(None)]
+        inner = rest[0] if len(rest) == 1 else Union[tuple(rest)]  # noqa: UP007
+        body = _check(var, inner, index, namespace, fallback, cache)
+        return [f"if {var} is not None:", *("    " + line for line in body)] if body else []
+    if tp is float:
+        return [
+            f"if {var}.__class__ is int: {var} = float({var})",
+            f"elif {var}.__class__ is not float: mismatch()",
+        ]
+    if tp in _PRIMITIVES:
+        namespace[f"t{index}"] = tp
+        return [f"if {var}.__class__ is not t{index}: mismatch()"]
+    if origin in _SEQUENCES and args and (origin is not tuple or args[-1] is Ellipsis):
+        namespace[f"e{index}"] = _element_fn(args[0], fallback, cache)
+        return [
+            f"if {var}.__class__ is not list: mismatch()",
+            f"{var} = tuple([e{index}(x) for x in {var}])",
+        ]
+    if attrs.has(tp):
+        namespace[f"s{index}"] = _generate(tp, fallback, cache)
+        return [f"{var} = s{index}({var})"]
+    hook = fallback.get_structure_hook(tp)
+    namespace[f"h{index}"], namespace[f"ht{index}"] = hook, tp
+    return [f"{var} = h{index}({var}, ht{index})"]
+
+
+def _element_fn(
+    tp: Any, fallback: cattrs.Converter, cache: dict[type[Any], Callable[[Any], Any]]
+) -> Callable[[Any], Any]:
+    if attrs.has(tp):
+        return _generate(tp, fallback, cache)
+    if tp in _PRIMITIVES and tp is not float:
+
+        def check(value: Any) -> Any:
+            if value.__class__ is not tp:
+                raise Mismatch
+            return value
+
+        return check
+    hook = fallback.get_structure_hook(tp)
+    return lambda value: hook(value, tp)

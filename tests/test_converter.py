@@ -1,0 +1,113 @@
+"""Structuring JSON: the generated fast path agrees with cattrs, and falls back when unsure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import cattrs
+import pytest
+
+from llama_models import Model, ModelList, _converter
+from llama_models._fastpath import Mismatch, fast_structure_fn
+
+
+@attrs.frozen
+class Inner:
+    name: str
+    score: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class Outer:
+    items: Sequence[Inner]
+    tags: Sequence[str] = ()
+    note: str | None = None
+    extra: Mapping[str, Any] | None = None
+    inner: Inner | None = None
+    flag: bool = False
+
+
+CONVERTER = cattrs.Converter()
+FAST = fast_structure_fn(Outer, CONVERTER)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"items": []},
+        {"items": [{"name": "a"}, {"name": "b", "score": 2}], "tags": ["x"], "note": "n"},
+        {"items": [{"name": "a", "score": 0.5}], "note": None, "extra": {"k": [1]}},
+        {"items": [], "inner": {"name": "i"}, "flag": True},
+    ],
+)
+def test_fast_path_matches_cattrs(data: dict[str, Any]) -> None:
+    """On JSON of the exact form, the fast path builds what cattrs builds."""
+    assert FAST(data) == CONVERTER.structure(data, Outer)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        {"items": "nope"},
+        {"items": [{"name": 1}]},
+        {"items": [{"name": "a", "score": "high"}]},
+        {"items": [], "tags": [1]},
+        {"items": [], "flag": 1},
+        {"items": [], "note": 3},
+    ],
+)
+def test_fast_path_refuses_what_it_does_not_expect(data: Any) -> None:
+    """Anything but the exact form raises Mismatch (or a lookup error) instead of guessing."""
+    with pytest.raises((Mismatch, KeyError, TypeError)):
+        FAST(data)
+
+
+def test_fast_path_refuses_factory_defaults() -> None:
+    """A class with a factory default gets no fast path (it would share the default)."""
+
+    @attrs.frozen
+    class WithFactory:
+        values: list[int] = attrs.Factory(list)
+
+    with pytest.raises(TypeError, match="no fast path"):
+        fast_structure_fn(WithFactory, CONVERTER)
+
+
+def test_structure_falls_back_to_cattrs_when_lenient() -> None:
+    """Outside strict mode, data the fast path refuses still structures when cattrs accepts it."""
+    _converter.set_strict(False)
+    try:
+        models = _converter.structure(
+            {"data": [{"id": "m", "created": 1.0, "unknown": True}]}, ModelList
+        )
+    finally:
+        _converter.set_strict(True)
+    assert models == ModelList(data=(Model(id="m", created=1, object="model", owned_by=""),))
+
+
+def test_structure_explains_failures_by_path() -> None:
+    """A failure names the class, the path and the expected type."""
+    with pytest.raises(
+        _converter.StructureError, match=r"expected int @ ModelList\.data\[0\]\.created"
+    ):
+        _converter.structure({"data": [{"id": "m", "created": "soon"}]}, ModelList)
+
+
+def test_strict_mode_forbids_unknown_keys() -> None:
+    """The test suite's strict mode rejects keys the classes do not know."""
+    with pytest.raises(_converter.StructureError, match="extra fields"):
+        _converter.structure({"id": "m", "created": 1, "colour": "red"}, Model)
+
+
+def test_unstructure_gives_the_wire_shape() -> None:
+    """Unstructuring returns the JSON the API sends."""
+    model = Model(id="m", created=1, object="model", owned_by="Meta")
+    assert _converter.unstructure(model) == {
+        "id": "m",
+        "created": 1,
+        "object": "model",
+        "owned_by": "Meta",
+    }
