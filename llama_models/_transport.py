@@ -14,6 +14,7 @@ import json
 import logging
 import platform
 import random
+import sys
 import time
 from collections.abc import Mapping
 from typing import NoReturn, TypeVar
@@ -33,6 +34,11 @@ from .errors import (
     ClientStateError,
 )
 from .types.response import APIResponse
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout_at
+else:  # pragma: no cover - the backport aiohttp itself depends on there
+    from async_timeout import timeout_at
 
 T = TypeVar("T")
 
@@ -65,6 +71,11 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._urls: dict[str, URL] = {}
+        # The call's deadline is one asyncio timeout around all attempts (see request);
+        # aiohttp only enforces the per-connection and per-read limits.
+        self._timeouts = aiohttp.ClientTimeout(
+            total=None, connect=config.connect_timeout, sock_read=config.read_timeout
+        )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._headers: dict[str, str] = {
             "Authorization": f"Bearer {config.api_key.reveal()}",
@@ -139,13 +150,32 @@ class Transport:
                 logger.debug("request body: %s", proto.excerpt(body))
         method = spec.method
         url = proto.join_url(config.base_url, spec.path)
+        deadline = asyncio.get_running_loop().time() + budget
+        try:
+            async with timeout_at(deadline):
+                return await self._send(session, method, url, headers, body, cls, deadline)
+        except asyncio.TimeoutError as exc:
+            raise APITimeoutError(
+                f"{method} {url} timed out after {budget:g} s", method=method, url=url
+            ) from exc
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        cls: type[T],
+        deadline: float,
+    ) -> APIResponse[T]:
+        """Attempt, and retry while the policy allows and the deadline leaves time."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + budget
         retries = 0
         while True:
             try:
                 status, resp_headers, raw, final_url = await self._attempt(
-                    session, method, url, headers, body, deadline, budget
+                    session, method, url, headers, body
                 )
             except _AttemptFailed as failed:
                 delay = None
@@ -218,15 +248,11 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        deadline: float,
-        budget: float,
     ) -> tuple[int, Mapping[str, str], bytes, str]:
         """One attempt, redirects included: (status, headers, body, final URL)."""
         loop = asyncio.get_running_loop()
+        cap = self._config.max_response_bytes
         for _hop in range(proto.MAX_REDIRECTS + 1):
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise _AttemptFailed(self._timed_out(method, url, budget), proto.Stage.AFTER_SEND)
             started = loop.time()
             try:
                 async with session.request(
@@ -236,27 +262,26 @@ class Transport:
                     data=body,
                     allow_redirects=False,
                     proxy=self._config.proxy,
-                    timeout=aiohttp.ClientTimeout(
-                        total=remaining,
-                        connect=min(self._config.connect_timeout, remaining),
-                        sock_read=self._config.read_timeout,
-                    ),
+                    timeout=self._timeouts,
                 ) as resp:
                     status = resp.status
-                    target = proto.redirect_target(status, resp.headers, url, method)
+                    resp_headers = resp.headers
+                    target = None
+                    if 300 <= status < 400:
+                        target = proto.redirect_target(status, resp_headers, url, method)
+                    length = resp.content_length
                     if target:
                         raw = b""
                     elif (
-                        resp.content_length is not None
-                        and resp.content_length <= self._config.max_response_bytes
-                        and "Content-Encoding" not in resp.headers
+                        length is not None
+                        and length <= cap
+                        and "Content-Encoding" not in resp_headers
                     ):
                         raw = await resp.read()
                     else:
                         raw = await self._read_body(resp, method, url)
-                    resp_headers = resp.headers
             except aiohttp.ClientError as exc:
-                self._map_client_error(exc, method, url, budget)
+                self._map_client_error(exc, method, url)
             except RuntimeError as exc:
                 if not session.closed:
                     raise
@@ -267,10 +292,6 @@ class Transport:
                         f"aiohttp refused to send {method} {url}: {exc}", method=method, url=url
                     ),
                     proto.Stage.LOCAL,
-                ) from exc
-            except asyncio.TimeoutError as exc:
-                raise _AttemptFailed(
-                    self._timed_out(method, url, budget), proto.Stage.AFTER_SEND
                 ) from exc
             except OSError as exc:  # pragma: no cover - aiohttp wraps these; kept as a safety net
                 raise _AttemptFailed(
@@ -364,14 +385,7 @@ class Transport:
             proto.Stage.LOCAL,
         )
 
-    def _timed_out(self, method: str, url: str, budget: float) -> APITimeoutError:
-        return APITimeoutError(
-            f"{method} {url} timed out after {budget:g} s", method=method, url=url
-        )
-
-    def _map_client_error(
-        self, exc: aiohttp.ClientError, method: str, url: str, budget: float
-    ) -> NoReturn:
+    def _map_client_error(self, exc: aiohttp.ClientError, method: str, url: str) -> NoReturn:
         """Translate an aiohttp failure into a public error and a retry stage."""
         stage = proto.Stage.AFTER_SEND
         error: APIError
@@ -401,8 +415,8 @@ class Transport:
                 method=method,
                 url=url,
             )
-        elif isinstance(exc, aiohttp.ServerTimeoutError):
-            error = self._timed_out(method, url, budget)
+        elif isinstance(exc, aiohttp.ServerTimeoutError):  # pragma: no cover - no total timeout
+            error = APITimeoutError(f"{method} {url} timed out: {exc}", method=method, url=url)
         elif isinstance(exc, aiohttp.InvalidURL):
             stage = proto.Stage.LOCAL
             error = APIConnectionError(f"invalid URL {url}", method=method, url=url)
