@@ -14,7 +14,6 @@ import json
 import logging
 import platform
 import random
-import sys
 import time
 from collections.abc import Mapping
 from typing import NoReturn, TypeVar
@@ -25,6 +24,7 @@ from yarl import URL
 from . import _protocol as proto
 from ._config import ClientConfig, validate_headers, validate_timeout
 from ._converter import structure
+from ._deadline import Deadlines
 from .errors import (
     APIConnectionError,
     APIError,
@@ -34,11 +34,6 @@ from .errors import (
     ClientStateError,
 )
 from .types.response import APIResponse
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout_at
-else:  # pragma: no cover - the backport aiohttp itself depends on there
-    from async_timeout import timeout_at
 
 T = TypeVar("T")
 
@@ -69,10 +64,11 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._deadlines: Deadlines | None = None
         self._closed = False
         self._urls: dict[str, URL] = {}
-        # The call's deadline is one asyncio timeout around all attempts (see request);
-        # aiohttp only enforces the per-connection and per-read limits.
+        # The call's deadline covers all attempts and waits (see request and
+        # _deadline); aiohttp only enforces the per-connection and per-read limits.
         self._timeouts = aiohttp.ClientTimeout(
             total=None, connect=config.connect_timeout, sock_read=config.read_timeout
         )
@@ -115,6 +111,7 @@ class Transport:
         elif self._session.closed:
             raise ClientStateError("the aiohttp.ClientSession given as http_session is closed")
         self._loop = loop
+        self._deadlines = Deadlines(loop)
         return self._session
 
     async def aclose(self) -> None:
@@ -135,7 +132,11 @@ class Transport:
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
     ) -> APIResponse[T]:
-        """Send *spec*, retrying as the policy allows, and structure the answer as *cls*."""
+        """Send *spec*, retrying as the policy allows, and structure the answer as *cls*.
+
+        Everything runs in this one coroutine frame (plus `_attempt`): every frame
+        in the chain is re-entered each time the request is resumed.
+        """
         session = self._bind()
         config = self._config
         budget = config.timeout if timeout is None else validate_timeout(timeout, "timeout")
@@ -150,67 +151,88 @@ class Transport:
                 logger.debug("request body: %s", proto.excerpt(body))
         method = spec.method
         url = proto.join_url(config.base_url, spec.path)
-        deadline = asyncio.get_running_loop().time() + budget
-        try:
-            async with timeout_at(deadline):
-                return await self._send(session, method, url, headers, body, cls, deadline)
-        except asyncio.TimeoutError as exc:
-            raise APITimeoutError(
-                f"{method} {url} timed out after {budget:g} s", method=method, url=url
-            ) from exc
-
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        cls: type[T],
-        deadline: float,
-    ) -> APIResponse[T]:
-        """Attempt, and retry while the policy allows and the deadline leaves time."""
         loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        deadlines = self._deadlines
+        if task is None or deadlines is None:  # pragma: no cover - coroutines run in tasks
+            raise ClientStateError("call the client from within an asyncio task")
+        deadline = loop.time() + budget
+        deadlines.enter(task, deadline)
         retries = 0
-        while True:
-            try:
-                status, resp_headers, raw, final_url = await self._attempt(
-                    session, method, url, headers, body
-                )
-            except _AttemptFailed as failed:
-                delay = None
-                if proto.failure_is_retryable(method, failed.stage):
-                    delay = self._plan(retries, None, deadline - loop.time())
-                if delay is None:
-                    raise failed.error from failed.__cause__
-                self._log_retry(method, url, retries, delay, failed.error.message)
-            else:
-                if status < 300:
-                    data = proto.parse_success(
+        try:
+            while True:
+                try:
+                    status, resp_headers, raw, final_url = await self._attempt(
+                        session, method, url, headers, body
+                    )
+                except _AttemptFailed as failed:
+                    delay, why = self._delay_after_failure(
+                        failed, method, retries, deadline - loop.time()
+                    )
+                else:
+                    if status < 300:
+                        data = proto.parse_success(
+                            status,
+                            resp_headers,
+                            raw,
+                            lambda d: structure(d, cls),
+                            type_name=cls.__name__,
+                            method=method,
+                            url=final_url,
+                        )
+                        break
+                    delay, why = self._delay_after_status(
                         status,
                         resp_headers,
                         raw,
-                        lambda d: structure(d, cls),
-                        type_name=cls.__name__,
-                        method=method,
-                        url=final_url,
+                        method,
+                        final_url,
+                        retries,
+                        deadline - loop.time(),
                     )
-                    return APIResponse(
-                        data=data, status_code=status, headers=resp_headers, retries=retries
-                    )
-                now = time.time()
-                error = proto.status_error(
-                    status, resp_headers, raw, method=method, url=final_url, now=now
-                )
-                delay = None
-                if proto.status_is_retryable(method, status, resp_headers):
-                    wait = proto.parse_retry_after(resp_headers, now)
-                    delay = self._plan(retries, wait, deadline - loop.time())
-                if delay is None:
-                    raise error
-                self._log_retry(method, url, retries, delay, f"HTTP {status}")
-            await asyncio.sleep(delay)
-            retries += 1
+                self._log_retry(method, url, retries, delay, why)
+                await asyncio.sleep(delay)
+                retries += 1
+        except BaseException as exc:
+            if deadlines.leave(task):
+                cause = None if isinstance(exc, asyncio.CancelledError) else exc
+                raise APITimeoutError(
+                    f"{method} {url} timed out after {budget:g} s", method=method, url=url
+                ) from cause
+            raise
+        deadlines.leave(task)
+        return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
+
+    def _delay_after_failure(
+        self, failed: _AttemptFailed, method: str, retries: int, remaining: float
+    ) -> tuple[float, str]:
+        """The wait before retrying a failed attempt and why, or raise its error."""
+        delay = None
+        if proto.failure_is_retryable(method, failed.stage):
+            delay = self._plan(retries, None, remaining)
+        if delay is None:
+            raise failed.error from failed.__cause__
+        return delay, failed.error.message
+
+    def _delay_after_status(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        raw: bytes,
+        method: str,
+        url: str,
+        retries: int,
+        remaining: float,
+    ) -> tuple[float, str]:
+        """The wait before retrying after an error status and why, or raise the error."""
+        now = time.time()
+        error = proto.status_error(status, headers, raw, method=method, url=url, now=now)
+        delay = None
+        if proto.status_is_retryable(method, status, headers):
+            delay = self._plan(retries, proto.parse_retry_after(headers, now), remaining)
+        if delay is None:
+            raise error
+        return delay, f"HTTP {status}"
 
     def _url(self, url: str) -> URL:
         """A yarl URL for an already percent-encoded *url*, cached: parsing costs per request."""

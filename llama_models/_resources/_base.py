@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol, TypeVar
+from collections.abc import Coroutine, Mapping
+from typing import Any, Protocol, TypeVar
 
 from .._protocol import RequestSpec
 from ..types.response import APIResponse
@@ -14,11 +14,11 @@ T = TypeVar("T")
 class Requester(Protocol):
     """The client's internal send method, as resources see it."""
 
-    async def _request(
+    def _request(
         self,
         spec: RequestSpec,
         cls: type[T],
         *,
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
-    ) -> APIResponse[T]: ...
+    ) -> Coroutine[Any, Any, APIResponse[T]]: ...
