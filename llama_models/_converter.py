@@ -13,7 +13,9 @@ fast-path result is checked against cattrs' own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import cattrs
@@ -22,7 +24,7 @@ from ._fastpath import Mismatch, fast_structure_fn
 
 T = TypeVar("T")
 
-__all__ = ["StructureError", "set_strict", "structure", "unstructure"]
+__all__ = ["StructureError", "paused_gc", "set_strict", "structure", "unstructure"]
 
 
 class StructureError(ValueError):
@@ -80,3 +82,23 @@ def _cross_checked(fast: Callable[[Any], Any], data: Any, cls: type[T]) -> T:
 def unstructure(value: Any) -> Any:
     """Turn an attrs instance back into JSON-ready data."""
     return _lenient.unstructure(value)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large answer becomes objects.
+
+    Decoding and structuring tens of thousands of objects triggers generational
+    collections that walk every tracked object in the process, which cost more
+    than the structuring itself on a 10,000-model list. JSON and attrs objects
+    form no reference cycles, so nothing is lost by collecting later. A
+    collector that was already off stays off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

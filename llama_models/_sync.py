@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._client import AsyncLlamaClient
 from ._config import (
@@ -18,10 +18,12 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._portal import Portal
 from ._resources.models import AsyncModels, AsyncModelsWithResponse
 from .types.models import Model, ModelList
 from .types.response import APIResponse
+
+if TYPE_CHECKING:
+    from ._portal import Portal
 
 __all__ = ["LlamaClient"]
 
@@ -144,6 +146,8 @@ class LlamaClient:
             allow_insecure_http=allow_insecure_http,
             log_bodies=log_bodies,
         )
+        from ._portal import Portal  # asyncio is imported with the first blocking client
+
         self._portal = Portal()
         self._finalizer = weakref.finalize(self, self._portal.shutdown, self._async.aclose)
         self.models = Models(self._portal, self._async.models)

@@ -10,6 +10,7 @@ the exception hierarchy of `llama_models.errors`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import platform
@@ -23,7 +24,7 @@ from yarl import URL
 
 from . import _protocol as proto
 from ._config import ClientConfig, validate_headers, validate_timeout
-from ._converter import structure
+from ._converter import paused_gc, structure
 from ._deadline import Deadlines
 from .errors import (
     APIConnectionError,
@@ -38,6 +39,10 @@ from .types.response import APIResponse
 T = TypeVar("T")
 
 logger = logging.getLogger("llama_models")
+
+# Above this size a response is decoded with the garbage collector paused (paused_gc).
+_BULK_BYTES = 256 * 1024
+_NO_PAUSE = contextlib.nullcontext()
 
 
 class _AttemptFailed(Exception):
@@ -171,15 +176,16 @@ class Transport:
                     )
                 else:
                     if status < 300:
-                        data = proto.parse_success(
-                            status,
-                            resp_headers,
-                            raw,
-                            lambda d: structure(d, cls),
-                            type_name=cls.__name__,
-                            method=method,
-                            url=final_url,
-                        )
+                        with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
+                            data = proto.parse_success(
+                                status,
+                                resp_headers,
+                                raw,
+                                lambda d: structure(d, cls),
+                                type_name=cls.__name__,
+                                method=method,
+                                url=final_url,
+                            )
                         break
                     delay, why = self._delay_after_status(
                         status,

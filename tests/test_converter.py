@@ -111,3 +111,29 @@ def test_unstructure_gives_the_wire_shape() -> None:
         "object": "model",
         "owned_by": "Meta",
     }
+
+
+def test_classes_with_hooks_are_built_through_init() -> None:
+    """A class with a validator or a post-init hook is constructed by calling it."""
+    calls: list[str] = []
+
+    @attrs.frozen
+    class Checked:
+        name: str = attrs.field(validator=attrs.validators.min_len(1))
+
+        def __attrs_post_init__(self) -> None:
+            calls.append(self.name)
+
+    structure = fast_structure_fn(Checked, CONVERTER)
+    assert structure({"name": "ok"}) == Checked("ok")
+    assert calls == ["ok", "ok"]
+    with pytest.raises(ValueError, match="Length of 'name'"):
+        structure({"name": ""})
+
+
+def test_objects_built_through_slots_stay_frozen() -> None:
+    """The fast path's objects are as immutable and hashable as constructed ones."""
+    built = FAST({"items": [{"name": "a"}]})
+    assert hash(built) == hash(Outer(items=(Inner("a"),)))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.note = "changed"
