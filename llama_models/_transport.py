@@ -26,6 +26,8 @@ from . import _protocol as proto
 from ._config import ClientConfig, validate_headers, validate_timeout
 from ._converter import paused_gc, structure
 from ._deadline import Deadlines
+from ._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
+from ._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
 from .errors import (
     APIConnectionError,
     APIError,
@@ -48,7 +50,7 @@ _NO_PAUSE = contextlib.nullcontext()
 class _AttemptFailed(Exception):
     """An attempt produced no usable response; carries the public error and the stage."""
 
-    def __init__(self, error: APIError, stage: proto.Stage) -> None:
+    def __init__(self, error: APIError, stage: Stage) -> None:
         super().__init__(error.message)
         self.error = error
         self.stage = stage
@@ -214,7 +216,7 @@ class Transport:
     ) -> tuple[float, str]:
         """The wait before retrying a failed attempt and why, or raise its error."""
         delay = None
-        if proto.failure_is_retryable(method, failed.stage):
+        if failure_is_retryable(method, failed.stage):
             delay = self._plan(retries, None, remaining)
         if delay is None:
             raise failed.error from failed.__cause__
@@ -234,8 +236,8 @@ class Transport:
         now = time.time()
         error = proto.status_error(status, headers, raw, method=method, url=url, now=now)
         delay = None
-        if proto.status_is_retryable(method, status, headers):
-            delay = self._plan(retries, proto.parse_retry_after(headers, now), remaining)
+        if status_is_retryable(method, status, headers):
+            delay = self._plan(retries, parse_retry_after(headers, now), remaining)
         if delay is None:
             raise error
         return delay, f"HTTP {status}"
@@ -250,7 +252,7 @@ class Transport:
         return parsed
 
     def _plan(self, retries: int, server_wait: float | None, remaining: float) -> float | None:
-        return proto.plan_retry(
+        return plan_retry(
             retries_made=retries,
             max_retries=self._config.max_retries,
             server_wait=server_wait,
@@ -280,7 +282,7 @@ class Transport:
         """One attempt, redirects included: (status, headers, body, final URL)."""
         loop = asyncio.get_running_loop()
         cap = self._config.max_response_bytes
-        for _hop in range(proto.MAX_REDIRECTS + 1):
+        for _hop in range(MAX_REDIRECTS + 1):
             started = loop.time()
             try:
                 async with session.request(
@@ -296,7 +298,7 @@ class Transport:
                     resp_headers = resp.headers
                     target = None
                     if 300 <= status < 400:
-                        target = proto.redirect_target(status, resp_headers, url, method)
+                        target = redirect_target(status, resp_headers, url, method)
                     length = resp.content_length
                     if target:
                         raw = b""
@@ -319,12 +321,12 @@ class Transport:
                     APIConnectionError(
                         f"aiohttp refused to send {method} {url}: {exc}", method=method, url=url
                     ),
-                    proto.Stage.LOCAL,
+                    Stage.LOCAL,
                 ) from exc
             except OSError as exc:  # pragma: no cover - aiohttp wraps these; kept as a safety net
                 raise _AttemptFailed(
                     APIConnectionError(f"connection error: {exc}", method=method, url=url),
-                    proto.Stage.AFTER_SEND,
+                    Stage.AFTER_SEND,
                 ) from exc
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
@@ -334,53 +336,18 @@ class Transport:
                     logger.debug("response body: %s", proto.excerpt(raw))
             if target is None:
                 return status, resp_headers, raw, url
-            url, method, headers, body = self._follow(
-                status, resp_headers, url, method, headers, body, target
-            )
+            try:
+                url, method, headers, body = follow_redirect(
+                    status, resp_headers, url, method, headers, body, target
+                )
+            except APIStatusError as refusal:
+                raise _AttemptFailed(refusal, Stage.LOCAL) from None
         raise _AttemptFailed(
             APIConnectionError(
-                f"{method} {url}: more than {proto.MAX_REDIRECTS} redirects", method=method, url=url
+                f"{method} {url}: more than {MAX_REDIRECTS} redirects", method=method, url=url
             ),
-            proto.Stage.LOCAL,
+            Stage.LOCAL,
         )
-
-    def _follow(
-        self,
-        status: int,
-        resp_headers: Mapping[str, str],
-        url: str,
-        method: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        target: tuple[str, str],
-    ) -> tuple[str, str, Mapping[str, str], bytes | None]:
-        """Decide how to follow a redirect without leaking the key or the body."""
-        new_url, new_method = target
-        here, there = proto.origin(url), proto.origin(new_url)
-        if new_method != method:
-            body = None
-            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
-        refusal = None
-        if there[0] not in ("http", "https"):
-            refusal = "it is not an http(s) URL"
-        elif here[0] == "https" and there[0] == "http":
-            refusal = "it leaves https"
-        elif here != there and body is not None:
-            refusal = "it would send the request body to another origin"
-        if refusal:
-            error = APIStatusError(
-                f"refusing to follow the {status} redirect to {new_url}: {refusal}",
-                status_code=status,
-                body=None,
-                headers=resp_headers,
-                request_id=proto.find_request_id(resp_headers),
-                method=method,
-                url=url,
-            )
-            raise _AttemptFailed(error, proto.Stage.LOCAL)
-        if here != there:
-            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-        return new_url, new_method, headers, body
 
     async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
         """Read a body of unknown or compressed length, refusing more than ``max_response_bytes``."""
@@ -410,27 +377,27 @@ class Transport:
                 method=method,
                 url=url,
             ),
-            proto.Stage.LOCAL,
+            Stage.LOCAL,
         )
 
     def _map_client_error(self, exc: aiohttp.ClientError, method: str, url: str) -> NoReturn:
         """Translate an aiohttp failure into a public error and a retry stage."""
-        stage = proto.Stage.AFTER_SEND
+        stage = Stage.AFTER_SEND
         error: APIError
         if isinstance(exc, aiohttp.ClientSSLError):
-            stage = proto.Stage.LOCAL
+            stage = Stage.LOCAL
             error = APIConnectionError(
                 f"TLS failure talking to {url}: {exc}", method=method, url=url
             )
         elif isinstance(exc, aiohttp.ConnectionTimeoutError):
-            stage = proto.Stage.BEFORE_SEND
+            stage = Stage.BEFORE_SEND
             error = APITimeoutError(
                 f"connecting for {method} {url} timed out after {self._config.connect_timeout:g} s",
                 method=method,
                 url=url,
             )
         elif isinstance(exc, aiohttp.ClientConnectorError):
-            stage = proto.Stage.BEFORE_SEND
+            stage = Stage.BEFORE_SEND
             error = APIConnectionError(
                 f"cannot connect for {method} {url}: {exc.os_error.strerror or exc}",
                 method=method,
@@ -446,7 +413,7 @@ class Transport:
         elif isinstance(exc, aiohttp.ServerTimeoutError):  # pragma: no cover - no total timeout
             error = APITimeoutError(f"{method} {url} timed out: {exc}", method=method, url=url)
         elif isinstance(exc, aiohttp.InvalidURL):
-            stage = proto.Stage.LOCAL
+            stage = Stage.LOCAL
             error = APIConnectionError(f"invalid URL {url}", method=method, url=url)
         else:
             error = APIConnectionError(

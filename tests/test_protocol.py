@@ -1,4 +1,4 @@
-"""The pure protocol functions: request paths, errors, Retry-After and the retry policy."""
+"""The pure protocol functions: request paths, errors, Retry-After, retries and redirects."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from llama_models import (
     UnprocessableEntityError,
 )
 from llama_models import _protocol as proto
+from llama_models import _redirects as redirects
+from llama_models import _retry as policy
 
 NOW = 1_800_000_000.0
 
@@ -68,12 +70,12 @@ def test_path_segment_refuses_non_strings() -> None:
 )
 def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
     """retry-after-ms wins over Retry-After, which may be seconds or an HTTP date."""
-    assert proto.parse_retry_after(headers, NOW) == pytest.approx(expected)
+    assert policy.parse_retry_after(headers, NOW) == pytest.approx(expected)
 
 
 def test_parse_retry_after_ignores_dates_without_zone() -> None:
     """An HTTP date without a time zone is not an HTTP date and is ignored."""
-    assert proto.parse_retry_after({"retry-after": "Wed, 25 Nov 2026 10:00:00"}, NOW) is None
+    assert policy.parse_retry_after({"retry-after": "Wed, 25 Nov 2026 10:00:00"}, NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -84,7 +86,7 @@ def test_backoff_doubles_from_half_a_second_to_eight(
     retries: int, jitter: float, delay: float
 ) -> None:
     """Backoff is 0.5 s doubling to a cap of 8 s, shortened by up to 25 % jitter."""
-    assert proto.backoff_delay(retries, jitter) == pytest.approx(delay)
+    assert policy.backoff_delay(retries, jitter) == pytest.approx(delay)
 
 
 def _plan(**overrides: float | int | None) -> float | None:
@@ -96,7 +98,7 @@ def _plan(**overrides: float | int | None) -> float | None:
         "jitter": 0.0,
     }
     args.update(overrides)
-    return proto.plan_retry(**args)  # type: ignore[arg-type]
+    return policy.plan_retry(**args)  # type: ignore[arg-type]
 
 
 def test_plan_retry_uses_backoff_without_server_wait() -> None:
@@ -113,7 +115,7 @@ def test_plan_retry_honours_server_wait() -> None:
     "overrides",
     [
         {"retries_made": 2},
-        {"server_wait": proto.MAX_SERVER_WAIT + 1},
+        {"server_wait": policy.MAX_SERVER_WAIT + 1},
         {"server_wait": 5.0, "remaining": 4.0},
         {"remaining": 0.1},
     ],
@@ -127,13 +129,13 @@ def test_plan_retry_gives_up(overrides: dict[str, float]) -> None:
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
 def test_get_retries_transient_statuses(status: int) -> None:
     """GET retries 408, 409, 429 and 5xx."""
-    assert proto.status_is_retryable("GET", status, {})
+    assert policy.status_is_retryable("GET", status, {})
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 def test_get_does_not_retry_client_errors(status: int) -> None:
     """GET does not retry a client error."""
-    assert not proto.status_is_retryable("GET", status, {})
+    assert not policy.status_is_retryable("GET", status, {})
 
 
 @pytest.mark.parametrize(
@@ -141,30 +143,30 @@ def test_get_does_not_retry_client_errors(status: int) -> None:
 )
 def test_post_retries_only_what_the_server_did_not_act_on(status: int, retry: bool) -> None:
     """A POST costs money: only 429 is retried without a hint from the server."""
-    assert proto.status_is_retryable("POST", status, {}) is retry
+    assert policy.status_is_retryable("POST", status, {}) is retry
 
 
 def test_x_should_retry_overrides_the_status() -> None:
     """x-should-retry: true retries anything; false retries nothing."""
-    assert proto.status_is_retryable("POST", 500, {"x-should-retry": "true"})
-    assert proto.status_is_retryable("GET", 400, {"x-should-retry": "true"})
-    assert not proto.status_is_retryable("GET", 503, {"x-should-retry": "false"})
+    assert policy.status_is_retryable("POST", 500, {"x-should-retry": "true"})
+    assert policy.status_is_retryable("GET", 400, {"x-should-retry": "true"})
+    assert not policy.status_is_retryable("GET", 503, {"x-should-retry": "false"})
 
 
 @pytest.mark.parametrize(
     ("method", "stage", "retry"),
     [
-        ("GET", proto.Stage.BEFORE_SEND, True),
-        ("GET", proto.Stage.AFTER_SEND, True),
-        ("GET", proto.Stage.LOCAL, False),
-        ("POST", proto.Stage.BEFORE_SEND, True),
-        ("POST", proto.Stage.AFTER_SEND, False),
-        ("POST", proto.Stage.LOCAL, False),
+        ("GET", policy.Stage.BEFORE_SEND, True),
+        ("GET", policy.Stage.AFTER_SEND, True),
+        ("GET", policy.Stage.LOCAL, False),
+        ("POST", policy.Stage.BEFORE_SEND, True),
+        ("POST", policy.Stage.AFTER_SEND, False),
+        ("POST", policy.Stage.LOCAL, False),
     ],
 )
-def test_failure_retry_policy(method: str, stage: proto.Stage, retry: bool) -> None:
+def test_failure_retry_policy(method: str, stage: policy.Stage, retry: bool) -> None:
     """A failed POST is resent only if nothing reached the server; local mistakes never are."""
-    assert proto.failure_is_retryable(method, stage) is retry
+    assert policy.failure_is_retryable(method, stage) is retry
 
 
 @pytest.mark.parametrize(
@@ -271,10 +273,12 @@ def test_redirect_target(
 ) -> None:
     """307/308 keep the method; 303, and 301/302 after a POST, become a GET."""
     headers = {"location": location} if location else {}
-    assert proto.redirect_target(status, headers, "http://h/v1/a", method) == expected
+    assert redirects.redirect_target(status, headers, "http://h/v1/a", method) == expected
 
 
 def test_origin_makes_default_ports_explicit() -> None:
     """Two spellings of the same origin compare equal."""
-    assert proto.origin("https://API.llama.com/v1") == proto.origin("https://api.llama.com:443/x")
-    assert proto.origin("http://h/") != proto.origin("https://h/")
+    assert redirects.origin("https://API.llama.com/v1") == redirects.origin(
+        "https://api.llama.com:443/x"
+    )
+    assert redirects.origin("http://h/") != redirects.origin("https://h/")

@@ -18,7 +18,8 @@ from llama_models import (
     NotFoundError,
     RateLimitError,
 )
-from llama_models._protocol import MAX_SERVER_WAIT, RequestSpec
+from llama_models._protocol import RequestSpec
+from llama_models._retry import MAX_SERVER_WAIT
 from llama_models.testing import FakeLlamaAPI, Fault
 
 pytestmark = pytest.mark.anyio
