@@ -1,10 +1,11 @@
-"""The only module that imports aiohttp.
+"""The only package that imports aiohttp.
 
 `Transport` owns (or borrows) one pooled `aiohttp.ClientSession`, created lazily
 on the event loop of the first call, and turns a `RequestSpec` into an
-`APIResponse`: it applies the deadline, follows redirects safely, caps the
-response size, retries as `_protocol` allows and maps every aiohttp failure to
-the exception hierarchy of `llama_models.errors`.
+`APIResponse`: it applies the deadline (`_deadline`), follows redirects as
+`_redirects` allows, caps the response size, retries as `_retry` allows, and
+maps every aiohttp failure to the exception hierarchy of `llama_models.errors`
+(`_failures`).
 """
 
 from __future__ import annotations
@@ -17,26 +18,25 @@ import platform
 import random
 import time
 from collections.abc import Mapping
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import aiohttp
 from yarl import URL
 
-from . import _protocol as proto
-from ._config import ClientConfig, validate_headers, validate_timeout
-from ._converter import paused_gc, structure
-from ._deadline import Deadlines
-from ._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
-from ._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
-from .errors import (
+from .. import _protocol as proto
+from .._config import ClientConfig, validate_headers, validate_timeout
+from .._converter import paused_gc, structure
+from .._deadline import Deadlines
+from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
+from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
+from ..errors import (
     APIConnectionError,
-    APIError,
-    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     ClientStateError,
 )
-from .types.response import APIResponse
+from ..types.response import APIResponse
+from ._failures import AttemptFailed, map_client_error, read_capped
 
 T = TypeVar("T")
 
@@ -47,17 +47,8 @@ _BULK_BYTES = 256 * 1024
 _NO_PAUSE = contextlib.nullcontext()
 
 
-class _AttemptFailed(Exception):
-    """An attempt produced no usable response; carries the public error and the stage."""
-
-    def __init__(self, error: APIError, stage: Stage) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.stage = stage
-
-
 def user_agent() -> str:
-    from . import __version__
+    from .. import __version__
 
     python = ".".join(platform.python_version_tuple()[:2])
     return f"llama-models/{__version__} python/{python} aiohttp/{aiohttp.__version__}"
@@ -172,7 +163,7 @@ class Transport:
                     status, resp_headers, raw, final_url = await self._attempt(
                         session, method, url, headers, body
                     )
-                except _AttemptFailed as failed:
+                except AttemptFailed as failed:
                     delay, why = self._delay_after_failure(
                         failed, method, retries, deadline - loop.time()
                     )
@@ -212,7 +203,7 @@ class Transport:
         return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
 
     def _delay_after_failure(
-        self, failed: _AttemptFailed, method: str, retries: int, remaining: float
+        self, failed: AttemptFailed, method: str, retries: int, remaining: float
     ) -> tuple[float, str]:
         """The wait before retrying a failed attempt and why, or raise its error."""
         delay = None
@@ -309,22 +300,28 @@ class Transport:
                     ):
                         raw = await resp.read()
                     else:
-                        raw = await self._read_body(resp, method, url)
+                        raw = await read_capped(resp, cap, method, url)
             except aiohttp.ClientError as exc:
-                self._map_client_error(exc, method, url)
+                map_client_error(
+                    exc,
+                    method,
+                    url,
+                    connect_timeout=self._config.connect_timeout,
+                    read_timeout=self._config.read_timeout,
+                )
             except RuntimeError as exc:
                 if not session.closed:
                     raise
                 raise ClientStateError("the HTTP session was closed during the call") from exc
             except ValueError as exc:  # e.g. a caller session with trust_env and a ~/.netrc entry
-                raise _AttemptFailed(
+                raise AttemptFailed(
                     APIConnectionError(
                         f"aiohttp refused to send {method} {url}: {exc}", method=method, url=url
                     ),
                     Stage.LOCAL,
                 ) from exc
             except OSError as exc:  # pragma: no cover - aiohttp wraps these; kept as a safety net
-                raise _AttemptFailed(
+                raise AttemptFailed(
                     APIConnectionError(f"connection error: {exc}", method=method, url=url),
                     Stage.AFTER_SEND,
                 ) from exc
@@ -341,87 +338,10 @@ class Transport:
                     status, resp_headers, url, method, headers, body, target
                 )
             except APIStatusError as refusal:
-                raise _AttemptFailed(refusal, Stage.LOCAL) from None
-        raise _AttemptFailed(
+                raise AttemptFailed(refusal, Stage.LOCAL) from None
+        raise AttemptFailed(
             APIConnectionError(
                 f"{method} {url}: more than {MAX_REDIRECTS} redirects", method=method, url=url
             ),
             Stage.LOCAL,
         )
-
-    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
-        """Read a body of unknown or compressed length, refusing more than ``max_response_bytes``."""
-        cap = self._config.max_response_bytes
-        length = resp.content_length
-        if length is not None and length > cap:
-            self._too_large(resp, method, url)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_any():
-            size += len(chunk)
-            if size > cap:
-                self._too_large(resp, method, url)
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _too_large(self, resp: aiohttp.ClientResponse, method: str, url: str) -> NoReturn:
-        resp.close()
-        raise _AttemptFailed(
-            APIResponseValidationError(
-                f"the response to {method} {url} is larger than max_response_bytes "
-                f"({self._config.max_response_bytes} bytes)",
-                status_code=resp.status,
-                body=None,
-                headers=resp.headers,
-                request_id=proto.find_request_id(resp.headers),
-                method=method,
-                url=url,
-            ),
-            Stage.LOCAL,
-        )
-
-    def _map_client_error(self, exc: aiohttp.ClientError, method: str, url: str) -> NoReturn:
-        """Translate an aiohttp failure into a public error and a retry stage."""
-        stage = Stage.AFTER_SEND
-        error: APIError
-        if isinstance(exc, aiohttp.ClientSSLError):
-            stage = Stage.LOCAL
-            error = APIConnectionError(
-                f"TLS failure talking to {url}: {exc}", method=method, url=url
-            )
-        elif isinstance(exc, aiohttp.ConnectionTimeoutError):
-            stage = Stage.BEFORE_SEND
-            error = APITimeoutError(
-                f"connecting for {method} {url} timed out after {self._config.connect_timeout:g} s",
-                method=method,
-                url=url,
-            )
-        elif isinstance(exc, aiohttp.ClientConnectorError):
-            stage = Stage.BEFORE_SEND
-            error = APIConnectionError(
-                f"cannot connect for {method} {url}: {exc.os_error.strerror or exc}",
-                method=method,
-                url=url,
-            )
-        elif isinstance(exc, aiohttp.SocketTimeoutError):
-            error = APITimeoutError(
-                f"{method} {url}: the server sent nothing for "
-                f"{self._config.read_timeout or 0:g} s (read_timeout)",
-                method=method,
-                url=url,
-            )
-        elif isinstance(exc, aiohttp.ServerTimeoutError):  # pragma: no cover - no total timeout
-            error = APITimeoutError(f"{method} {url} timed out: {exc}", method=method, url=url)
-        elif isinstance(exc, aiohttp.InvalidURL):
-            stage = Stage.LOCAL
-            error = APIConnectionError(f"invalid URL {url}", method=method, url=url)
-        else:
-            error = APIConnectionError(
-                f"connection error during {method} {url}: {_describe(exc)}", method=method, url=url
-            )
-        raise _AttemptFailed(error, stage) from exc
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
