@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from ._faults import Fault, QueuedFault, apply_fault
+from ._ledger import Ledger
 from ._models import DEFAULT_MODELS, ModelTable, synthetic_models
 from ._recording import ConnectionTracker, RecordedRequest
 from ._routes import JSON_CONTENT_TYPE, ROUTES, Call, Router, error_response
@@ -73,11 +74,8 @@ class FakeLlamaAPI:
         self._synthetic_next = 1
         self._router = Router(ROUTES)
         self._connections = ConnectionTracker()
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
-        self._faults: list[QueuedFault] = []
-        self._arrived = threading.Condition(self._lock)
-        self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._lock = threading.Lock()  # guards the model table
+        self._ledger = Ledger()
         self._window = RateLimitWindow()
         self._released: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
@@ -275,13 +273,11 @@ class FakeLlamaAPI:
         Every request is recorded, including those answered by a fault or rejected for a
         bad key. Safe to read from any thread.
         """
-        with self._lock:
-            return list(self._requests)
+        return self._ledger.requests()
 
     def clear_requests(self) -> None:
         """Forget the requests recorded so far."""
-        with self._lock:
-            self._requests.clear()
+        self._ledger.clear()
 
     def enqueue(self, *faults: Fault, method: str | None = None, path: str | None = None) -> None:
         """Queue faults for upcoming requests, first in, first out.
@@ -294,8 +290,7 @@ class FakeLlamaAPI:
         """
         normalized = method.upper() if method is not None else None
         entries = [QueuedFault(fault, normalized, path) for fault in faults]
-        with self._lock:
-            self._faults.extend(entries)
+        self._ledger.enqueue(entries)
 
     def wait_for_requests(self, count: int, *, timeout: float = 10.0) -> list[RecordedRequest]:
         """Block until at least `count` requests have arrived; return them.
@@ -308,12 +303,7 @@ class FakeLlamaAPI:
         """
         if self._loop is not None and _running_loop() is self._loop:
             raise RuntimeError("on the server's own loop, await wait_for_requests_async()")
-        with self._arrived:
-            if not self._arrived.wait_for(lambda: len(self._requests) >= count, timeout):
-                raise TimeoutError(
-                    f"{len(self._requests)} of {count} requests arrived in {timeout} s"
-                )
-            return list(self._requests)
+        return self._ledger.wait(count, timeout)
 
     async def wait_for_requests_async(
         self, count: int, *, timeout: float = 10.0
@@ -325,34 +315,12 @@ class FakeLlamaAPI:
         Raises:
             TimeoutError: Fewer requests arrived within `timeout` seconds.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        entry = (count, loop, future)
-        with self._lock:
-            if len(self._requests) >= count:
-                return list(self._requests)
-            self._waiters.append(entry)
-        try:
-            await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            raise TimeoutError(f"fewer than {count} requests arrived in {timeout} s") from None
-        finally:
-            with self._lock:
-                self._waiters.remove(entry)
-        return self.requests
+        return await self._ledger.wait_async(count, timeout)
 
     @property
     def pending_faults(self) -> int:
         """How many queued faults no request has used yet."""
-        with self._lock:
-            return len(self._faults)
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for index, entry in enumerate(self._faults):
-            if entry.matches(method, path):
-                del self._faults[index]
-                return entry.fault
-        return None
+        return self._ledger.pending()
 
     # -- request handling ----------------------------------------------------------------
 
@@ -370,13 +338,7 @@ class FakeLlamaAPI:
             peer_port=peer_port,
             connection_id=connection_id,
         )
-        with self._lock:
-            self._requests.append(record)
-            fault = self._take_fault(method, path) if self._faults else None
-            self._arrived.notify_all()
-            for count, loop, future in self._waiters:
-                if len(self._requests) >= count:
-                    loop.call_soon_threadsafe(_resolve, future)
+        fault = self._ledger.record(record)
 
         extra: dict[str, str] = {}
         if self._send_request_id:
@@ -423,11 +385,6 @@ class FakeLlamaAPI:
     def __repr__(self) -> str:
         where = self.base_url if self._bound_port is not None else "not started"
         return f"<FakeLlamaAPI {where}>"
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
