@@ -12,7 +12,16 @@ from aiohttp import web
 from llama_models import AsyncLlamaClient, LlamaClient, _converter
 from llama_models.testing import FakeLlamaAPI
 
-ENV_VARS = ("LLAMA_API_KEY", "LLAMA_API_BASE_URL", "LLAMA_API_CLIENT_BASE_URL")
+ENV_VARS = (
+    "LLAMA_API_KEY",
+    "LLAMA_API_BASE_URL",
+    "LLAMA_API_CLIENT_BASE_URL",
+    *(
+        f"{scheme}_{case}"
+        for scheme in ("http", "https", "all", "no")
+        for case in ("proxy", "PROXY")
+    ),
+)
 
 
 @pytest.fixture
@@ -23,7 +32,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's own key or base URL."""
+    """No test sees the developer's own key, base URL or proxy."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
 
