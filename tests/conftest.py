@@ -17,9 +17,9 @@ ENV_VARS = (
     "LLAMA_API_BASE_URL",
     "LLAMA_API_CLIENT_BASE_URL",
     *(
-        f"{scheme}_{case}"
-        for scheme in ("http", "https", "all", "no")
-        for case in ("proxy", "PROXY")
+        variant
+        for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        for variant in (name, name.upper())
     ),
 )
 
