@@ -169,3 +169,22 @@ def test_blocking_client_lists_and_retrieves(
     with pytest.raises(InvalidArgumentError):
         sync_client.models.retrieve("..")
     assert len(threaded_server.requests) == 5
+
+
+async def test_large_lists_are_decoded_with_the_collector_paused_and_restored(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
+    """A list over 256 KiB decodes fully, and the garbage collector's state is left as found."""
+    import gc
+
+    server.add_synthetic_models(4000)
+    models = await client.models.list()
+    assert len(models) == 4004
+    assert models[-1].id == "synthetic-model-04000"
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(await client.models.list()) == 4004
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
