@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime, timezone
 
 import pytest
@@ -175,8 +176,6 @@ async def test_large_lists_are_decoded_with_the_collector_paused_and_restored(
     client: AsyncLlamaClient, server: FakeLlamaAPI
 ) -> None:
     """A list over 256 KiB decodes fully, and the garbage collector's state is left as found."""
-    import gc
-
     server.add_synthetic_models(4000)
     models = await client.models.list()
     assert len(models) == 4004
