@@ -128,7 +128,7 @@ def _check(
         namespace[f"e{index}"] = _element_fn(args[0], fallback, cache)
         return [
             f"if {var}.__class__ is not list: mismatch()",
-            f"{var} = tuple([e{index}(x) for x in {var}])",
+            f"{var} = tuple(map(e{index}, {var}))",
         ]
     if attrs.has(tp):
         namespace[f"s{index}"] = _generate(tp, fallback, cache)

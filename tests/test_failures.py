@@ -265,3 +265,26 @@ async def test_caller_session_can_trust_a_private_ca(
             models = await llama.models.list()
         assert len(models) == 4
         assert not session.closed
+
+
+async def test_json_with_a_byte_order_mark_is_read(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
+    """A UTF-8 body that starts with a byte-order mark still decodes."""
+    server.enqueue(
+        Fault.respond(
+            200,
+            body=b"\xef\xbb\xbf" + json.dumps(LIST_BODY).encode(),
+            content_type="application/json",
+        )
+    )
+    assert (await client.models.list()).ids == ["m"]
+
+
+async def test_body_that_is_not_utf8_is_a_validation_error(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
+    """Bytes that are not UTF-8 raise APIResponseValidationError, not UnicodeDecodeError."""
+    server.enqueue(Fault.respond(200, body=b'{"object": "\xff"}', content_type="application/json"))
+    with pytest.raises(APIResponseValidationError, match="not valid JSON"):
+        await client.models.list()
