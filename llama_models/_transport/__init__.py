@@ -243,12 +243,10 @@ class Transport:
         return delay, f"HTTP {status}"
 
     def _url(self, url: str) -> URL:
-        """A yarl URL for an already percent-encoded *url*, cached: parsing costs per request."""
-        parsed = self._urls.get(url)
-        if parsed is None:
-            if len(self._urls) >= 1024:
-                self._urls.clear()
-            parsed = self._urls[url] = URL(url, encoded=True)
+        """Parse and cache a yarl URL for an already percent-encoded *url*."""
+        if len(self._urls) >= 1024:
+            self._urls.clear()
+        parsed = self._urls[url] = URL(url, encoded=True)
         return parsed
 
     def _plan(self, retries: int, server_wait: float | None, remaining: float) -> float | None:
@@ -280,14 +278,14 @@ class Transport:
         body: bytes | None,
     ) -> tuple[int, Mapping[str, str], bytes, str]:
         """One attempt, redirects included: (status, headers, body, final URL)."""
-        loop = asyncio.get_running_loop()
         cap = self._config.max_response_bytes
+        debug = logger.isEnabledFor(logging.DEBUG)
         for _hop in range(MAX_REDIRECTS + 1):
-            started = loop.time()
+            started = time.perf_counter() if debug else 0.0
             try:
                 async with session.request(
                     method,
-                    self._url(url),
+                    self._urls.get(url) or self._url(url),
                     headers=headers,
                     data=body,
                     allow_redirects=False,
@@ -334,9 +332,13 @@ class Transport:
                     APIConnectionError(f"connection error: {exc}", method=method, url=url),
                     Stage.AFTER_SEND,
                 ) from exc
-            if logger.isEnabledFor(logging.DEBUG):
+            if debug:
                 logger.debug(
-                    "%s %s -> %d (%.1f ms)", method, url, status, (loop.time() - started) * 1000
+                    "%s %s -> %d (%.1f ms)",
+                    method,
+                    url,
+                    status,
+                    (time.perf_counter() - started) * 1000,
                 )
                 if self._config.log_bodies and raw:
                     logger.debug("response body: %s", proto.excerpt(raw))
