@@ -16,7 +16,17 @@ from typing import Any
 
 import pytest
 
-from llama_models import AsyncLlamaClient, ClientStateError, LlamaClient
+from llama_models import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    AsyncLlamaClient,
+    ClientStateError,
+    InternalServerError,
+    InvalidArgumentError,
+    LlamaClient,
+    RateLimitError,
+)
 from llama_models._resources.models import AsyncModels, AsyncModelsWithResponse
 from llama_models._sync import Models, ModelsWithResponse
 from llama_models.testing import FakeLlamaAPI, Fault
@@ -203,3 +213,46 @@ def test_ctrl_c_interrupts_a_blocking_call_promptly(threaded_server: FakeLlamaAP
     assert stderr == ""
     first, second = threaded_server.requests
     assert first.connection_id != second.connection_id
+
+
+@pytest.mark.parametrize(
+    ("faults", "error", "kwargs"),
+    [
+        ([Fault.error(500, "boom")], InternalServerError, {"max_retries": 0}),
+        ([Fault.rate_limited(retry_after="600")], RateLimitError, {}),
+        ([Fault.drop(), Fault.drop()], APIConnectionError, {"max_retries": 0}),
+        ([Fault.malformed()], APIResponseValidationError, {}),
+        ([Fault.stall()], APITimeoutError, {"timeout": 0.2}),
+    ],
+    ids=["status", "rate-limit", "dropped", "malformed", "timeout"],
+)
+def test_blocking_client_raises_the_same_typed_errors(
+    threaded_server: FakeLlamaAPI,
+    faults: list[Fault],
+    error: type[Exception],
+    kwargs: dict[str, Any],
+) -> None:
+    """Each fault raises the same typed error through the blocking client as through the async one."""
+    threaded_server.enqueue(*faults)
+    with LlamaClient(
+        api_key=threaded_server.api_key, base_url=threaded_server.base_url, **kwargs
+    ) as llama:
+        with pytest.raises(error):
+            llama.models.list()
+        assert len(llama.models.list()) == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"api_key": "bad key"},
+        {"api_key": "k", "base_url": "http://example.com/v1"},
+        {"api_key": "k", "timeout": 0},
+    ],
+)
+def test_blocking_client_refuses_bad_settings(kwargs: dict[str, Any]) -> None:
+    """The blocking client validates its settings like the async one, starting no thread."""
+    before = threading.active_count()
+    with pytest.raises(InvalidArgumentError):
+        LlamaClient(**kwargs)
+    assert threading.active_count() == before
