@@ -11,6 +11,7 @@ maps every aiohttp failure to the exception hierarchy of `llama_models.errors`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import platform
@@ -43,6 +44,7 @@ logger = logging.getLogger("llama_models")
 
 # Above this size a response is decoded with the garbage collector paused (paused_gc).
 _BULK_BYTES = 256 * 1024
+_NO_PAUSE = contextlib.nullcontext()
 
 
 def user_agent() -> str:
@@ -167,7 +169,7 @@ class Transport:
                     )
                 else:
                     if status < 300:
-                        if len(raw) < _BULK_BYTES:
+                        with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
                             data = proto.parse_success(
                                 status,
                                 resp_headers,
@@ -177,17 +179,6 @@ class Transport:
                                 method=method,
                                 url=final_url,
                             )
-                        else:
-                            with paused_gc():
-                                data = proto.parse_success(
-                                    status,
-                                    resp_headers,
-                                    raw,
-                                    cls,
-                                    structure,
-                                    method=method,
-                                    url=final_url,
-                                )
                         break
                     delay, why = self._delay_after_status(
                         status,
