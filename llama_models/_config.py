@@ -51,6 +51,19 @@ class Secret:
     __str__ = __repr__
 
 
+class RedactedStr(str):
+    """A header value that is sent as itself but shows as ``'<redacted>'`` in any repr.
+
+    Debuggers, ``pytest --showlocals`` and ``traceback`` with ``capture_locals`` print the
+    repr of every local, including the headers dict that carries the API key.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+
 @frozen(kw_only=True)
 class ClientConfig:
     """Every setting of a client, validated."""

@@ -24,6 +24,7 @@ from llama_models.testing import FakeLlamaAPI, Fault
 pytestmark = pytest.mark.anyio
 
 SECRET = "LLM|1234567890|very-secret-key-material"
+WRONG = "LLM|1|a-wrong-but-still-secret-key"  # module-level: tracebacks show only frame locals
 LIST_BODY = {
     "object": "list",
     "data": [{"id": "m", "created": 1, "object": "model", "owned_by": "x"}],
@@ -38,8 +39,15 @@ async def secret_server() -> AsyncIterator[FakeLlamaAPI]:
 
 
 def _everything_said_about(error: BaseException) -> str:
-    """Every text a user or a log could see about an error and its causes."""
-    texts = ["".join(traceback.format_exception(error))]
+    """Every text a user, a log or a debugger could see about an error and its causes.
+
+    ``capture_locals`` renders every local of every frame, as ``pytest --showlocals``
+    and error trackers do.
+    """
+    texts = [
+        "".join(traceback.format_exception(error)),
+        "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format()),
+    ]
     cause: BaseException | None = error
     while cause is not None:
         texts += [str(cause), repr(cause), repr(vars(cause)) if hasattr(cause, "__dict__") else ""]
@@ -86,11 +94,10 @@ async def test_the_key_never_appears_in_errors_or_logs(
 
 async def test_a_refused_key_is_not_echoed(secret_server: FakeLlamaAPI) -> None:
     """A wrong key is not repeated in the 401 error."""
-    wrong = "LLM|1|a-wrong-but-still-secret-key"
-    async with AsyncLlamaClient(api_key=wrong, base_url=secret_server.base_url) as llama:
+    async with AsyncLlamaClient(api_key=WRONG, base_url=secret_server.base_url) as llama:
         with pytest.raises(AuthenticationError) as caught:
             await llama.models.list()
-    assert wrong not in _everything_said_about(caught.value)
+    assert WRONG not in _everything_said_about(caught.value)
 
 
 def test_blocking_client_repr_hides_the_key() -> None:

@@ -24,7 +24,7 @@ import aiohttp
 from yarl import URL
 
 from .. import _protocol as proto
-from .._config import ClientConfig, validate_headers, validate_timeout
+from .._config import ClientConfig, RedactedStr, validate_headers, validate_timeout
 from .._converter import paused_gc, structure
 from .._deadline import Deadlines
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
@@ -72,7 +72,7 @@ class Transport:
         )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._headers: dict[str, str] = {
-            "Authorization": f"Bearer {config.api_key.reveal()}",
+            "Authorization": RedactedStr(f"Bearer {config.api_key.reveal()}"),
             "User-Agent": user_agent(),
             "Accept": "application/json",
             **config.default_headers,
