@@ -60,6 +60,8 @@ class Portal:
         loop.call_soon_threadsafe(_start_task, loop, fn, args, kwargs, future, tasks)
         try:
             return future.result()
+        except concurrent.futures.CancelledError:
+            raise ClientStateError("the client was closed while the call was running") from None
         except KeyboardInterrupt:
             # Cancel the call on the loop and give it a moment to unwind (close its
             # connection) before the interrupt goes on up the caller's stack.

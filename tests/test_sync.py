@@ -256,3 +256,25 @@ def test_blocking_client_refuses_bad_settings(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidArgumentError):
         LlamaClient(**kwargs)
     assert threading.active_count() == before
+
+
+def test_closing_during_a_call_fails_that_call_clearly(threaded_server: FakeLlamaAPI) -> None:
+    """A call still running when another thread closes the client ends with a typed error."""
+    threaded_server.enqueue(Fault.stall())
+    llama = LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            llama.models.list()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    threaded_server.wait_for_requests(1)
+    llama.close()
+    caller.join(timeout=20)
+    assert not caller.is_alive()
+    (error,) = outcome
+    assert isinstance(error, (ClientStateError, APIConnectionError)), repr(error)
