@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         help="API root (default: $LLAMA_API_BASE_URL or https://api.llama.com/v1)",
     )
     common.add_argument(
-        "--timeout", type=float, default=argparse.SUPPRESS, help="seconds per command"
+        "--timeout", type=float, default=argparse.SUPPRESS, help="seconds per call (default: 60)"
     )
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print the API's JSON"
