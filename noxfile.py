@@ -30,6 +30,12 @@ def tests(session: nox.Session) -> None:
     session.run("coverage", "report")
 
 
+@nox.session(name="tests-all", python=["3.10", "3.11", "3.12", "3.13"])
+def tests_all(session: nox.Session) -> None:
+    """Run the test suite on every supported Python (each must be installed)."""
+    tests(session)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff."""
