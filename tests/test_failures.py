@@ -6,6 +6,7 @@ import json
 import socket
 import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -19,6 +20,7 @@ from llama_models import (
     APIStatusError,
     APITimeoutError,
     AsyncLlamaClient,
+    AuthenticationError,
     BadRequestError,
     ConflictError,
     InternalServerError,
@@ -288,3 +290,29 @@ async def test_body_that_is_not_utf8_is_a_validation_error(
     server.enqueue(Fault.respond(200, body=b'{"object": "\xff"}', content_type="application/json"))
     with pytest.raises(APIResponseValidationError, match="not valid JSON"):
         await client.models.list()
+
+
+async def test_caller_session_that_aiohttp_refuses_to_use_is_a_clear_error(
+    server: FakeLlamaAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller session with trust_env and a ~/.netrc entry for the host fails with a typed error.
+
+    aiohttp 3.12 and later refuse to combine the two (a local error, not retried); older
+    versions send the ~/.netrc credentials instead of the key, and the server says 401.
+    """
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password elsewhere\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    async with (
+        aiohttp.ClientSession(trust_env=True) as session,
+        AsyncLlamaClient(
+            api_key=server.api_key, base_url=server.base_url, http_session=session
+        ) as llama,
+    ):
+        with pytest.raises((APIConnectionError, AuthenticationError)) as caught:
+            await llama.models.list()
+    if isinstance(caught.value, APIConnectionError):
+        assert "refused to send" in caught.value.message
+        assert isinstance(caught.value.__cause__, ValueError)
+    assert len(server.requests) <= 1

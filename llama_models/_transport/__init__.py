@@ -36,7 +36,7 @@ from ..errors import (
     ClientStateError,
 )
 from ..types.response import APIResponse
-from ._failures import AttemptFailed, map_client_error, read_capped
+from ._failures import AttemptFailed, map_attempt_error, read_capped
 
 T = TypeVar("T")
 
@@ -299,30 +299,15 @@ class Transport:
                         raw = await resp.read()
                     else:
                         raw = await read_capped(resp, cap, method, url)
-            except aiohttp.ClientError as exc:
-                map_client_error(
+            except Exception as exc:
+                map_attempt_error(
                     exc,
                     method,
                     url,
+                    session_closed=session.closed,
                     connect_timeout=self._config.connect_timeout,
                     read_timeout=self._config.read_timeout,
                 )
-            except RuntimeError as exc:
-                if not session.closed:
-                    raise
-                raise ClientStateError("the HTTP session was closed during the call") from exc
-            except ValueError as exc:  # e.g. a caller session with trust_env and a ~/.netrc entry
-                raise AttemptFailed(
-                    APIConnectionError(
-                        f"aiohttp refused to send {method} {url}: {exc}", method=method, url=url
-                    ),
-                    Stage.LOCAL,
-                ) from exc
-            except OSError as exc:  # pragma: no cover - aiohttp wraps these; kept as a safety net
-                raise AttemptFailed(
-                    APIConnectionError(f"connection error: {exc}", method=method, url=url),
-                    Stage.AFTER_SEND,
-                ) from exc
             if debug:
                 logger.debug(
                     "%s %s -> %d (%.1f ms)",

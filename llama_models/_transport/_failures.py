@@ -8,7 +8,13 @@ import aiohttp
 
 from .._protocol import find_request_id
 from .._retry import Stage
-from ..errors import APIConnectionError, APIError, APIResponseValidationError, APITimeoutError
+from ..errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    ClientStateError,
+)
 
 
 class AttemptFailed(Exception):
@@ -20,50 +26,85 @@ class AttemptFailed(Exception):
         self.stage = stage
 
 
-def map_client_error(
-    exc: aiohttp.ClientError,
+def map_attempt_error(
+    exc: Exception,
     method: str,
     url: str,
     *,
+    session_closed: bool,
     connect_timeout: float,
     read_timeout: float | None,
 ) -> NoReturn:
-    """Raise the public error for an aiohttp failure, with the stage it happened at."""
-    stage = Stage.AFTER_SEND
-    error: APIError
+    """Raise the public error for a failed attempt, with the stage it happened at.
+
+    Our own errors pass through. A session closed under the call makes aiohttp fail
+    in assorted ways (RuntimeError, or AttributeError in older versions); they all
+    mean the same thing. Anything else unexpected is a bug and is re-raised as is.
+    """
+    if isinstance(exc, (AttemptFailed, ClientStateError)):
+        raise exc
+    if session_closed:
+        raise ClientStateError("the HTTP session was closed during the call") from exc
+    if isinstance(exc, aiohttp.ClientError):
+        error, stage = _client_error(exc, method, url, connect_timeout, read_timeout)
+    elif isinstance(exc, ValueError):  # e.g. a caller session with trust_env and a ~/.netrc entry
+        error, stage = (
+            APIConnectionError(
+                f"aiohttp refused to send {method} {url}: {exc}", method=method, url=url
+            ),
+            Stage.LOCAL,
+        )
+    elif isinstance(exc, OSError):  # pragma: no cover - aiohttp wraps these; a safety net
+        error, stage = (
+            APIConnectionError(
+                f"connection error during {method} {url}: {exc}", method=method, url=url
+            ),
+            Stage.AFTER_SEND,
+        )
+    else:
+        raise exc
+    raise AttemptFailed(error, stage) from exc
+
+
+def _client_error(
+    exc: aiohttp.ClientError,
+    method: str,
+    url: str,
+    connect_timeout: float,
+    read_timeout: float | None,
+) -> tuple[APIError, Stage]:
+    """The public error for an aiohttp failure, and how far the attempt got."""
     if isinstance(exc, aiohttp.ClientSSLError):
-        stage = Stage.LOCAL
-        error = APIConnectionError(f"TLS failure talking to {url}: {exc}", method=method, url=url)
-    elif isinstance(exc, aiohttp.ConnectionTimeoutError):
-        stage = Stage.BEFORE_SEND
-        error = APITimeoutError(
+        return APIConnectionError(
+            f"TLS failure talking to {url}: {exc}", method=method, url=url
+        ), Stage.LOCAL
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return APITimeoutError(
             f"connecting for {method} {url} timed out after {connect_timeout:g} s",
             method=method,
             url=url,
-        )
-    elif isinstance(exc, aiohttp.ClientConnectorError):
-        stage = Stage.BEFORE_SEND
-        error = APIConnectionError(
+        ), Stage.BEFORE_SEND
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(
             f"cannot connect for {method} {url}: {exc.os_error.strerror or exc}",
             method=method,
             url=url,
-        )
-    elif isinstance(exc, aiohttp.SocketTimeoutError):
-        error = APITimeoutError(
+        ), Stage.BEFORE_SEND
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return APITimeoutError(
             f"{method} {url}: the server sent nothing for {read_timeout or 0:g} s (read_timeout)",
             method=method,
             url=url,
-        )
-    elif isinstance(exc, aiohttp.ServerTimeoutError):  # pragma: no cover - no total timeout
-        error = APITimeoutError(f"{method} {url} timed out: {exc}", method=method, url=url)
-    elif isinstance(exc, aiohttp.InvalidURL):
-        stage = Stage.LOCAL
-        error = APIConnectionError(f"invalid URL {url}", method=method, url=url)
-    else:
-        error = APIConnectionError(
-            f"connection error during {method} {url}: {_describe(exc)}", method=method, url=url
-        )
-    raise AttemptFailed(error, stage) from exc
+        ), Stage.AFTER_SEND
+    if isinstance(exc, aiohttp.ServerTimeoutError):  # pragma: no cover - other timeouts
+        return APITimeoutError(
+            f"{method} {url} timed out: {exc}", method=method, url=url
+        ), Stage.AFTER_SEND
+    if isinstance(exc, aiohttp.InvalidURL):  # pragma: no cover - URLs are validated up front
+        return APIConnectionError(f"invalid URL {url}", method=method, url=url), Stage.LOCAL
+    return APIConnectionError(
+        f"connection error during {method} {url}: {_describe(exc)}", method=method, url=url
+    ), Stage.AFTER_SEND
 
 
 async def read_capped(resp: aiohttp.ClientResponse, cap: int, method: str, url: str) -> bytes:
