@@ -78,10 +78,6 @@ class Transport:
             **config.default_headers,
         }
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def _bind(self) -> aiohttp.ClientSession:
         """The session for the running loop, created on first use."""
         loop = asyncio.get_running_loop()
