@@ -41,11 +41,19 @@ _MESSAGE_KEYS = ("message", "detail", "title", "error")
 
 @frozen
 class RequestSpec:
-    """What to send: method, path relative to the base URL, optional JSON body."""
+    """What to send: method, path relative to the base URL, and an optional body.
+
+    The body is either *json* (serialized by the transport) or ready-made *content*
+    bytes with their *content_type* (a multipart upload part). *headers* are sent
+    with this request only, before the caller's ``extra_headers``.
+    """
 
     method: str
     path: str
     json: Any = None
+    content: bytes | None = None
+    content_type: str | None = None
+    headers: Mapping[str, str] | None = None
 
 
 def path_segment(value: object, name: str) -> str:

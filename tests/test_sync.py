@@ -28,7 +28,7 @@ from llama_models import (
     RateLimitError,
 )
 from llama_models._resources.models import AsyncModels, AsyncModelsWithResponse
-from llama_models._sync import Models, ModelsWithResponse
+from llama_models._sync.models import Models, ModelsWithResponse
 from llama_models.testing import FakeLlamaAPI, Fault
 
 TWINS = [

@@ -135,6 +135,8 @@ class Transport:
         config = self._config
         budget = config.timeout if timeout is None else validate_timeout(timeout, "timeout")
         headers = self._headers
+        if spec.headers:
+            headers = {**headers, **spec.headers}
         if extra_headers:
             headers = {**headers, **validate_headers(extra_headers, "extra_headers")}
         body: bytes | None = None
@@ -143,6 +145,9 @@ class Transport:
             headers = {**headers, "Content-Type": "application/json"}
             if config.log_bodies:
                 logger.debug("request body: %s", proto.excerpt(body))
+        elif spec.content is not None:
+            body = spec.content
+            headers = {**headers, "Content-Type": spec.content_type or "application/octet-stream"}
         method = spec.method
         url = proto.join_url(config.base_url, spec.path)
         loop = asyncio.get_running_loop()

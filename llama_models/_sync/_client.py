@@ -7,95 +7,19 @@ signature and docstring as its async twin (a test compares them).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._client import AsyncLlamaClient
-from ._config import (
+from .._client import AsyncLlamaClient
+from .._config import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._resources.models import AsyncModels, AsyncModelsWithResponse
-from .types.models import Model, ModelList
-from .types.response import APIResponse
-
-if TYPE_CHECKING:
-    from ._portal import Portal
+from .models import Models
 
 __all__ = ["LlamaClient"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _twin(async_fn: Callable[..., Any]) -> Callable[[F], F]:
-    """Give a blocking method the docstring of its async twin."""
-
-    def decorate(fn: F) -> F:
-        fn.__doc__ = async_fn.__doc__
-        return fn
-
-    return decorate
-
-
-class ModelsWithResponse:
-    """The `Models` methods, returning the parsed result with its HTTP response."""
-
-    def __init__(self, portal: Portal, inner: AsyncModelsWithResponse) -> None:
-        self._portal = portal
-        self._inner = inner
-
-    @_twin(AsyncModelsWithResponse.list)
-    def list(
-        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
-    ) -> APIResponse[ModelList]:
-        return self._portal.call(self._inner.list, timeout=timeout, extra_headers=extra_headers)
-
-    @_twin(AsyncModelsWithResponse.retrieve)
-    def retrieve(
-        self,
-        model: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> APIResponse[Model]:
-        return self._portal.call(
-            self._inner.retrieve, model, timeout=timeout, extra_headers=extra_headers
-        )
-
-
-class Models:
-    """The models the Llama API serves: ``client.models``.
-
-    Attributes:
-        with_response: the same methods, returning an `APIResponse` that carries
-            the status code, headers, request id and rate-limit information.
-    """
-
-    def __init__(self, portal: Portal, inner: AsyncModels) -> None:
-        self._portal = portal
-        self._inner = inner
-        self.with_response = ModelsWithResponse(portal, inner.with_response)
-
-    @_twin(AsyncModels.list)
-    def list(
-        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
-    ) -> ModelList:
-        return self._portal.call(self._inner.list, timeout=timeout, extra_headers=extra_headers)
-
-    @_twin(AsyncModels.retrieve)
-    def retrieve(
-        self,
-        model: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Model:
-        return self._portal.call(
-            self._inner.retrieve, model, timeout=timeout, extra_headers=extra_headers
-        )
 
 
 class LlamaClient:
@@ -146,7 +70,7 @@ class LlamaClient:
             allow_insecure_http=allow_insecure_http,
             log_bodies=log_bodies,
         )
-        from ._portal import Portal  # asyncio is imported with the first blocking client
+        from .._portal import Portal  # asyncio is imported with the first blocking client
 
         self._portal = Portal()
         self._finalizer = weakref.finalize(self, self._portal.shutdown, self._async.aclose)
