@@ -16,6 +16,7 @@ from ._config import (
 )
 from ._protocol import RequestSpec
 from ._resources.models import AsyncModels
+from ._resources.uploads import AsyncUploads
 from .errors import ClientStateError
 from .types.response import APIResponse
 
@@ -69,6 +70,8 @@ class AsyncLlamaClient:
 
     models: AsyncModels
     """The Models API: `list` and `retrieve`."""
+    uploads: AsyncUploads
+    """The Uploads API: `upload_file`, and `create`, `part` and `get`."""
 
     def __init__(
         self,
@@ -101,6 +104,7 @@ class AsyncLlamaClient:
         self._transport: Transport | None = None
         self._closed = False
         self.models = AsyncModels(self)
+        self.uploads = AsyncUploads(self)
 
     @property
     def base_url(self) -> str:

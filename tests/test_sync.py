@@ -28,13 +28,17 @@ from llama_models import (
     RateLimitError,
 )
 from llama_models._resources.models import AsyncModels, AsyncModelsWithResponse
+from llama_models._resources.uploads import AsyncUploads, AsyncUploadsWithResponse
 from llama_models._sync.models import Models, ModelsWithResponse
+from llama_models._sync.uploads import Uploads, UploadsWithResponse
 from llama_models.testing import FakeLlamaAPI, Fault
 
 TWINS = [
     (AsyncLlamaClient, LlamaClient),
     (AsyncModels, Models),
     (AsyncModelsWithResponse, ModelsWithResponse),
+    (AsyncUploads, Uploads),
+    (AsyncUploadsWithResponse, UploadsWithResponse),
 ]
 RENAMED = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
 

@@ -18,6 +18,7 @@ from .._config import (
     DEFAULT_TIMEOUT,
 )
 from .models import Models
+from .uploads import Uploads
 
 __all__ = ["LlamaClient"]
 
@@ -43,6 +44,8 @@ class LlamaClient:
 
     models: Models
     """The Models API: `list` and `retrieve`."""
+    uploads: Uploads
+    """The Uploads API: `upload_file`, and `create`, `part` and `get`."""
 
     def __init__(
         self,
@@ -75,6 +78,7 @@ class LlamaClient:
         self._portal = Portal()
         self._finalizer = weakref.finalize(self, self._portal.shutdown, self._async.aclose)
         self.models = Models(self._portal, self._async.models)
+        self.uploads = Uploads(self._portal, self._async.uploads)
 
     @property
     def base_url(self) -> str:
