@@ -29,7 +29,15 @@ from .errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from .types import APIResponse, Model, ModelList, RateLimitInfo
+from .types import (
+    APIResponse,
+    Model,
+    ModelList,
+    RateLimitInfo,
+    Upload,
+    UploadPart,
+    UploadStatus,
+)
 
 __all__ = [
     "APIConnectionError",
@@ -54,6 +62,9 @@ __all__ = [
     "RateLimitError",
     "RateLimitInfo",
     "UnprocessableEntityError",
+    "Upload",
+    "UploadPart",
+    "UploadStatus",
     "__version__",
 ]
 

@@ -2,5 +2,16 @@
 
 from .models import Model, ModelList
 from .response import APIResponse, RateLimitInfo
+from .uploads import Upload, UploadMimeType, UploadPart, UploadPurpose, UploadStatus
 
-__all__ = ["APIResponse", "Model", "ModelList", "RateLimitInfo"]
+__all__ = [
+    "APIResponse",
+    "Model",
+    "ModelList",
+    "RateLimitInfo",
+    "Upload",
+    "UploadMimeType",
+    "UploadPart",
+    "UploadPurpose",
+    "UploadStatus",
+]
