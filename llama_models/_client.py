@@ -8,14 +8,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._config import (
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
     resolve_config,
+    validate_idle_timeout,
+    validate_timeout,
 )
 from ._protocol import RequestSpec
+from ._resources.chat import AsyncChat
 from ._resources.models import AsyncModels
+from ._resources.moderations import AsyncModerations
 from ._resources.uploads import AsyncUploads
 from .errors import ClientStateError
 from .types.response import APIResponse
@@ -23,6 +28,7 @@ from .types.response import APIResponse
 if TYPE_CHECKING:
     import aiohttp
 
+    from ._chat_stream import AsyncChatCompletionStream
     from ._transport import Transport
 
 T = TypeVar("T")
@@ -57,6 +63,8 @@ class AsyncLlamaClient:
         connect_timeout: seconds to establish one connection.
         read_timeout: seconds the server may stay silent while answering; a
             silent GET is then retried. ``None`` leaves only *timeout*.
+        idle_timeout: seconds a stream may go without an event (keep-alive
+            comments do not count); ``None`` for no limit.
         max_retries: how many times a failed call may be retried (see the README
             for which failures qualify).
         default_headers: headers added to every request.
@@ -70,6 +78,12 @@ class AsyncLlamaClient:
 
     models: AsyncModels
     """The Models API: `list` and `retrieve`."""
+
+    chat: AsyncChat
+    """The Chat API: ``chat.completions.create``, plain or streamed."""
+
+    moderations: AsyncModerations
+    """The Moderations API: `create`."""
     uploads: AsyncUploads
     """The Uploads API: `upload_file`, and `create`, `part` and `get`."""
 
@@ -81,6 +95,7 @@ class AsyncLlamaClient:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = None,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_session: aiohttp.ClientSession | None = None,
@@ -99,11 +114,14 @@ class AsyncLlamaClient:
             max_response_bytes=max_response_bytes,
             allow_insecure_http=allow_insecure_http,
             log_bodies=log_bodies,
+            idle_timeout=idle_timeout,
         )
         self._http_session = http_session
         self._transport: Transport | None = None
         self._closed = False
         self.models = AsyncModels(self)
+        self.chat = AsyncChat(self)
+        self.moderations = AsyncModerations(self)
         self.uploads = AsyncUploads(self)
 
     @property
@@ -132,6 +150,49 @@ class AsyncLlamaClient:
             f"max_retries={self.max_retries!r})"
         )
 
+    def _transport_for_call(self) -> Transport:
+        transport = self._transport
+        if transport is None:
+            if self._closed:
+                raise ClientStateError("this client is closed; create a new client")
+            from ._transport import Transport  # aiohttp and cattrs load on first use
+
+            transport = self._transport = Transport(self._config, self._http_session)
+        return transport
+
+    async def _stream(
+        self,
+        spec: RequestSpec,
+        *,
+        timeout: float | None,
+        idle_timeout: float | None,
+        stream_timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> AsyncChatCompletionStream:
+        import asyncio
+
+        from ._chat_stream import AsyncChatCompletionStream
+
+        config = self._config
+        idle = config.idle_timeout if idle_timeout is None else validate_idle_timeout(idle_timeout)
+        loop = asyncio.get_running_loop()
+        deadline = None
+        if stream_timeout is not None:
+            deadline = loop.time() + validate_timeout(stream_timeout, "stream_timeout")
+        transport = self._transport_for_call()
+        body, retries = await transport.open_stream(
+            spec, timeout=timeout, extra_headers=extra_headers, deadline=deadline
+        )
+        return AsyncChatCompletionStream(
+            body,
+            loop=loop,
+            deadlines=transport.deadlines(),
+            idle_timeout=idle,
+            deadline=deadline,
+            max_line_bytes=config.max_response_bytes,
+            retries=retries,
+        )
+
     def _request(
         self,
         spec: RequestSpec,
@@ -142,13 +203,7 @@ class AsyncLlamaClient:
     ) -> Coroutine[Any, Any, APIResponse[T]]:
         # A plain function returning the transport's coroutine: one frame fewer to
         # re-enter each time a request resumes.
-        transport = self._transport
-        if transport is None:
-            if self._closed:
-                raise ClientStateError("this client is closed; create a new client")
-            from ._transport import Transport  # aiohttp and cattrs load on first use
-
-            transport = self._transport = Transport(self._config, self._http_session)
+        transport = self._transport or self._transport_for_call()
         return transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
 
     async def aclose(self) -> None:

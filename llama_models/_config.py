@@ -23,6 +23,7 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+DEFAULT_IDLE_TIMEOUT = 60.0
 
 API_KEY_ENV = "LLAMA_API_KEY"
 BASE_URL_ENVS = ("LLAMA_API_BASE_URL", "LLAMA_API_CLIENT_BASE_URL")
@@ -79,6 +80,7 @@ class ClientConfig:
     allow_insecure_http: bool
     log_bodies: bool
     proxy: str | None
+    idle_timeout: float | None = None
 
 
 def resolve_config(
@@ -93,6 +95,7 @@ def resolve_config(
     max_response_bytes: int,
     allow_insecure_http: bool,
     log_bodies: bool,
+    idle_timeout: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve arguments against the environment and validate all of them."""
@@ -116,6 +119,7 @@ def resolve_config(
         allow_insecure_http=bool(allow_insecure_http),
         log_bodies=bool(log_bodies),
         proxy=environment_proxy(base_url, env),
+        idle_timeout=validate_idle_timeout(idle_timeout),
     )
 
 
@@ -215,6 +219,13 @@ def validate_timeout(value: object, name: str) -> float:
     if not (value > 0 and math.isfinite(value)):
         raise InvalidArgumentError(f"{name} must be positive and finite, not {value!r}")
     return float(value)
+
+
+def validate_idle_timeout(value: object, name: str = "idle_timeout") -> float | None:
+    """Seconds a stream may go without an event; ``None`` or ``math.inf`` for no limit."""
+    if value is None or value == math.inf:
+        return None
+    return validate_timeout(value, name)
 
 
 def _validate_count(value: object, name: str, *, minimum: int = 0) -> int:

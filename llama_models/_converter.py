@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import cattrs
 
-from ._fastpath import Mismatch, fast_structure_fn
+from ._fastpath import Mismatch, Tagged, fast_structure_fn, union_key
+from .types.chat import (
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    UnknownDelta,
+    UnknownEvent,
+)
+from .types.messages import TextContent, UnknownContent
 
 T = TypeVar("T")
 
@@ -31,9 +39,48 @@ class StructureError(ValueError):
     """JSON that does not fit the expected class."""
 
 
+# Every tagged union of the API, keyed by its members. A tag this SDK does not know
+# becomes the union's Unknown class holding the whole object, so a newer server
+# never breaks parsing.
+UNIONS: Mapping[frozenset[Any], Tagged] = {
+    frozenset({TextDelta, ToolCallDelta, UnknownDelta}): Tagged(
+        "type",
+        {"text": TextDelta, "tool_call": ToolCallDelta},
+        lambda data: UnknownDelta(str(data.get("type", "")), data),
+    ),
+    frozenset({StreamEvent, UnknownEvent}): Tagged(
+        "event_type",
+        dict.fromkeys(("start", "progress", "complete", "metrics"), StreamEvent),
+        lambda data: UnknownEvent(event_type=str(data.get("event_type", "")), data=data),
+    ),
+    frozenset({str, TextContent, UnknownContent}): Tagged(
+        "type",
+        {"text": TextContent},
+        lambda data: UnknownContent(str(data.get("type", "")), data),
+        allow_str=True,
+    ),
+}
+
+
+def _register_unions(converter: cattrs.Converter) -> cattrs.Converter:
+    def structure_union(value: Any, tp: Any) -> Any:
+        tagged = UNIONS[union_key(tp)]  # type: ignore[index]
+        if tagged.allow_str and isinstance(value, str):
+            return value
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object with {tagged.key!r}, got {type(value).__name__}")
+        member = tagged.members.get(str(value.get(tagged.key)))
+        if member is None:
+            return tagged.unknown(value)
+        return converter.structure(value, member)
+
+    converter.register_structure_hook_func(lambda tp: union_key(tp) in UNIONS, structure_union)
+    return converter
+
+
 # cattrs builds tuples for Sequence[T] fields, which keeps frozen classes immutable.
-_lenient = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
-_strict = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+_lenient = _register_unions(cattrs.Converter(detailed_validation=True, forbid_extra_keys=False))
+_strict = _register_unions(cattrs.Converter(detailed_validation=True, forbid_extra_keys=True))
 _fast: dict[type[Any], Callable[[Any], Any]] = {}
 _strict_mode = False
 
@@ -48,7 +95,7 @@ def structure(data: Any, cls: type[T]) -> T:
     """Structure JSON *data* into *cls*, raising `StructureError` with a readable message."""
     fast = _fast.get(cls)
     if fast is None:
-        fast = _fast[cls] = fast_structure_fn(cls, _lenient)
+        fast = _fast[cls] = fast_structure_fn(cls, _lenient, UNIONS)
     if _strict_mode:
         return _cross_checked(fast, data, cls)
     try:

@@ -15,12 +15,12 @@ import collections.abc
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 import attrs
 import cattrs
 
-__all__ = ["Mismatch", "fast_structure_fn"]
+__all__ = ["Mismatch", "Tagged", "fast_structure_fn", "union_key"]
 
 _PRIMITIVES = (str, int, float, bool)
 _SEQUENCES = (collections.abc.Sequence, tuple, list)
@@ -34,18 +34,49 @@ def _mismatch() -> None:
     raise Mismatch
 
 
-def fast_structure_fn(cls: type[Any], fallback: cattrs.Converter) -> Callable[[Any], Any]:
+@attrs.frozen
+class Tagged:
+    """A union of attrs classes told apart by one key, with a fallback for new tags.
+
+    Attributes:
+        key: the tag key, such as ``"type"``.
+        members: the class for each known tag value.
+        unknown: builds the value for a tag not in *members* from the whole object.
+        allow_str: a bare ``str`` is also a member (content that is text or an item).
+    """
+
+    key: str
+    members: typing.Mapping[str, type[Any]]
+    unknown: Callable[[dict[str, Any]], Any]
+    allow_str: bool = False
+
+
+def union_key(tp: Any) -> frozenset[Any] | None:
+    """The members of a union type without ``None``, as a lookup key; ``None`` if not a union."""
+    if typing.get_origin(tp) not in (Union, types.UnionType):
+        return None
+    return frozenset(arg for arg in typing.get_args(tp) if arg is not type(None))
+
+
+_Unions = typing.Mapping[frozenset[Any], Tagged]
+_Cache = dict[type[Any], Callable[[Any], Any]]
+
+
+def fast_structure_fn(
+    cls: type[Any], fallback: cattrs.Converter, unions: _Unions | None = None
+) -> Callable[[Any], Any]:
     """Generate ``structure(data) -> cls`` for an attrs class, raising `Mismatch` when unsure.
 
-    Field types the generator does not know (unions of classes, mappings, ``Any``)
-    are handed to *fallback*'s own hook for that type.
+    Tagged unions listed in *unions* dispatch on their tag to generated functions
+    of their members. Field types the generator does not know (other unions,
+    mappings, ``Any``) are handed to *fallback*'s own hook for that type.
     """
-    cache: dict[type[Any], Callable[[Any], Any]] = {}
-    return _generate(cls, fallback, cache)
+    cache: _Cache = {}
+    return _generate(cls, fallback, cache, unions or {})
 
 
 def _generate(
-    cls: type[Any], fallback: cattrs.Converter, cache: dict[type[Any], Callable[[Any], Any]]
+    cls: type[Any], fallback: cattrs.Converter, cache: _Cache, unions: _Unions
 ) -> Callable[[Any], Any]:
     if cls in cache:
         return cache[cls]
@@ -67,7 +98,7 @@ def _generate(
         indent = "    " if field.default is attrs.NOTHING else "        "
         lines += [
             indent + line
-            for line in _check(var, hints[field.name], index, namespace, fallback, cache)
+            for line in _check(var, hints[field.name], index, namespace, fallback, cache, unions)
         ]
         args.append(f"{field.name}={var}" if field.kw_only else var)
     if _can_skip_init(cls):
@@ -106,16 +137,27 @@ def _check(
     index: int,
     namespace: dict[str, Any],
     fallback: cattrs.Converter,
-    cache: dict[type[Any], Callable[[Any], Any]],
+    cache: _Cache,
+    unions: _Unions,
 ) -> list[str]:
     """Code lines that validate (and convert) ``var`` in place as type *tp*."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    key = union_key(tp)
+    if key is not None and key in unions:
+        namespace[f"u{index}"] = _dispatch_fn(unions[key], fallback, cache, unions)
+        body = [f"{var} = u{index}({var})"]
+        if type(None) in args:
+            return [f"if {var} is not None:", "    " + body[0]]
+        return body
     if origin in (Union, types.UnionType) and type(None) in args:
         rest = [arg for arg in args if arg is not type(None)]
         inner = rest[0] if len(rest) == 1 else Union[tuple(rest)]  # noqa: UP007
-        body = _check(var, inner, index, namespace, fallback, cache)
+        body = _check(var, inner, index, namespace, fallback, cache, unions)
         return [f"if {var} is not None:", *("    " + line for line in body)] if body else []
+    if origin is Literal:
+        namespace[f"l{index}"] = frozenset(args)
+        return [f"if {var}.__class__ is not str or {var} not in l{index}: mismatch()"]
     if tp is float:
         return [
             f"if {var}.__class__ is int: {var} = float({var})",
@@ -125,24 +167,44 @@ def _check(
         namespace[f"t{index}"] = tp
         return [f"if {var}.__class__ is not t{index}: mismatch()"]
     if origin in _SEQUENCES and args and (origin is not tuple or args[-1] is Ellipsis):
-        namespace[f"e{index}"] = _element_fn(args[0], fallback, cache)
+        namespace[f"e{index}"] = _element_fn(args[0], fallback, cache, unions)
         return [
             f"if {var}.__class__ is not list: mismatch()",
             f"{var} = tuple(map(e{index}, {var}))",
         ]
     if attrs.has(tp):
-        namespace[f"s{index}"] = _generate(tp, fallback, cache)
+        namespace[f"s{index}"] = _generate(tp, fallback, cache, unions)
         return [f"{var} = s{index}({var})"]
     hook = fallback.get_structure_hook(tp)
     namespace[f"h{index}"], namespace[f"ht{index}"] = hook, tp
     return [f"{var} = h{index}({var}, ht{index})"]
 
 
+def _dispatch_fn(
+    tagged: Tagged, fallback: cattrs.Converter, cache: _Cache, unions: _Unions
+) -> Callable[[Any], Any]:
+    """Structure a member of a tagged union by its tag; new tags become the unknown class."""
+    members = {
+        tag: _generate(member, fallback, cache, unions) for tag, member in tagged.members.items()
+    }
+    key, unknown, allow_str = tagged.key, tagged.unknown, tagged.allow_str
+
+    def dispatch(value: Any) -> Any:
+        if value.__class__ is dict:
+            structure = members.get(value.get(key))
+            return unknown(value) if structure is None else structure(value)
+        if allow_str and value.__class__ is str:
+            return value
+        raise Mismatch
+
+    return dispatch
+
+
 def _element_fn(
-    tp: Any, fallback: cattrs.Converter, cache: dict[type[Any], Callable[[Any], Any]]
+    tp: Any, fallback: cattrs.Converter, cache: _Cache, unions: _Unions
 ) -> Callable[[Any], Any]:
     if attrs.has(tp):
-        return _generate(tp, fallback, cache)
+        return _generate(tp, fallback, cache, unions)
     if tp in _PRIMITIVES and tp is not float:
 
         def check(value: Any) -> Any:

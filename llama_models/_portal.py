@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -69,6 +70,21 @@ class Portal:
                 loop.call_soon_threadsafe(_cancel, tasks)
                 concurrent.futures.wait([future], timeout=_CANCEL_GRACE)
             raise
+
+    def run_soon(self, fn: Callable[[], object]) -> None:
+        """Schedule the plain function *fn* on the portal's loop without waiting.
+
+        For cleanup from a finalizer, which may run on any thread (the portal's
+        own included) and must not block. Nothing happens once the portal is gone.
+        """
+        loop = self._loop
+        if loop is None or self._closed or os.getpid() != self._pid:
+            return
+        if threading.current_thread() is self._thread:
+            fn()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop stopped just now
+            loop.call_soon_threadsafe(fn)
 
     def _start(self) -> asyncio.AbstractEventLoop:
         if os.getpid() != self._pid:

@@ -21,6 +21,7 @@ __all__ = [
     "APIError",
     "APIResponseValidationError",
     "APIStatusError",
+    "APIStreamError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
@@ -29,9 +30,11 @@ __all__ = [
     "InternalServerError",
     "InvalidArgumentError",
     "LlamaError",
+    "ModelOutputError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "StreamInterruptedError",
     "UnprocessableEntityError",
 ]
 
@@ -66,6 +69,22 @@ class ClientStateError(LlamaError, RuntimeError):
     """
 
 
+class ModelOutputError(LlamaError, ValueError):
+    """The model's output is not what was asked for.
+
+    Raised by the parsing helpers, never by a call itself: a tool call whose
+    ``arguments`` are not valid JSON, or a structured-output reply that is not
+    valid JSON. The call succeeded; what the model wrote cannot be read.
+
+    Attributes:
+        text: the output that could not be parsed.
+    """
+
+    def __init__(self, message: str, *, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
 class APIError(LlamaError):
     """A request to the Llama API failed.
 
@@ -91,7 +110,34 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The call ran out of time (the client's or the call's ``timeout``)."""
+    """The call ran out of time.
+
+    The client's or the call's ``timeout``; for a stream also ``idle_timeout``
+    (no event for that long) and ``stream_timeout`` (the whole stream).
+    """
+
+
+class StreamInterruptedError(APIConnectionError):
+    """A stream stopped before its ``complete`` event.
+
+    The connection was dropped, the stream was cut in the middle of an event,
+    or it ended cleanly but early. Streams are never retried once they have
+    started, because events have already reached the caller.
+
+    Attributes:
+        events_received: how many events arrived before the stream stopped.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        events_received: int,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.events_received = events_received
 
 
 class APIResponseValidationError(APIError):
@@ -165,6 +211,39 @@ class APIStatusError(APIError):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code}, message={self.message!r})"
+
+
+class APIStreamError(APIError):
+    """The server reported an error in the middle of a stream.
+
+    The response had already started with status 200, so the error arrives as
+    a line of JSON in the event stream instead of as an HTTP status.
+
+    Attributes:
+        message: a readable message from the error's ``message``, ``detail``,
+            ``title`` or ``error``.
+        body: the decoded JSON of the error line (or its text excerpt).
+        status_code: the ``status`` the error body names, when it names one.
+        request_id: the server's request id, when the response carried one.
+        events_received: how many events arrived before the error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        body: object,
+        status_code: int | None,
+        events_received: int,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.body = body
+        self.status_code = status_code
+        self.events_received = events_received
+        self.request_id = request_id
 
 
 class BadRequestError(APIStatusError):

@@ -27,9 +27,15 @@ from llama_models import (
     LlamaClient,
     RateLimitError,
 )
+from llama_models._chat_stream import AsyncChatCompletionStream
+from llama_models._resources.chat import AsyncCompletions, AsyncCompletionsWithResponse
 from llama_models._resources.models import AsyncModels, AsyncModelsWithResponse
+from llama_models._resources.moderations import AsyncModerations, AsyncModerationsWithResponse
 from llama_models._resources.uploads import AsyncUploads, AsyncUploadsWithResponse
+from llama_models._sync._stream import ChatCompletionStream
+from llama_models._sync.chat import Completions, CompletionsWithResponse
 from llama_models._sync.models import Models, ModelsWithResponse
+from llama_models._sync.moderations import Moderations, ModerationsWithResponse
 from llama_models._sync.uploads import Uploads, UploadsWithResponse
 from llama_models.testing import FakeLlamaAPI, Fault
 
@@ -37,6 +43,10 @@ TWINS = [
     (AsyncLlamaClient, LlamaClient),
     (AsyncModels, Models),
     (AsyncModelsWithResponse, ModelsWithResponse),
+    (AsyncCompletions, Completions),
+    (AsyncCompletionsWithResponse, CompletionsWithResponse),
+    (AsyncModerations, Moderations),
+    (AsyncModerationsWithResponse, ModerationsWithResponse),
     (AsyncUploads, Uploads),
     (AsyncUploadsWithResponse, UploadsWithResponse),
 ]
@@ -64,8 +74,46 @@ def test_every_async_method_has_an_identical_blocking_twin(async_cls: type, sync
         assert not inspect.iscoroutinefunction(sync_fn)
         if name in RENAMED:
             continue
-        assert inspect.signature(sync_fn) == inspect.signature(async_fn), name
+        assert _blocking(inspect.signature(async_fn)) == inspect.signature(sync_fn), name
         assert sync_fn.__doc__ == async_fn.__doc__, name
+
+
+def _blocking(signature: inspect.Signature) -> inspect.Signature:
+    """The signature with async result types (``AsyncChatCompletionStream``) made blocking."""
+    returns = signature.return_annotation
+    if isinstance(returns, str):
+        returns = returns.replace("AsyncChatCompletionStream", "ChatCompletionStream")
+    return signature.replace(return_annotation=returns)
+
+
+STREAM_RENAMED = {
+    "aclose": "close",
+    "__aenter__": "__enter__",
+    "__aexit__": "__exit__",
+    "__aiter__": "__iter__",
+    "__anext__": "__next__",
+}
+
+
+def test_the_blocking_stream_mirrors_the_async_stream() -> None:
+    """Both stream classes offer the same methods and properties, with the same docs."""
+    async_members = {
+        STREAM_RENAMED.get(name, name): member
+        for name, member in vars(AsyncChatCompletionStream).items()
+        if not name.startswith("_") or name in STREAM_RENAMED
+    }
+    sync_members = {
+        name: member
+        for name, member in vars(ChatCompletionStream).items()
+        if not name.startswith("_") or name in STREAM_RENAMED.values()
+    }
+    assert set(async_members) == set(sync_members)
+    for name, member in async_members.items():
+        if name.startswith("_"):
+            continue
+        mirror = sync_members[name]
+        assert isinstance(mirror, property) == isinstance(member, property), name
+        assert mirror.__doc__ == member.__doc__, name
 
 
 def test_both_clients_expose_the_same_resources() -> None:
@@ -75,7 +123,11 @@ def test_both_clients_expose_the_same_resources() -> None:
         public = {name for name in vars(async_client) if not name.startswith("_")}
         assert public == {name for name in vars(sync_client) if not name.startswith("_")}
         for name in public:
-            assert hasattr(getattr(sync_client, name), "with_response")
+            resource = getattr(sync_client, name)
+            if name == "chat":  # a namespace of namespaces
+                assert set(vars(resource)) == set(vars(async_client.chat)) == {"completions"}
+                resource = resource.completions
+            assert hasattr(resource, "with_response")
 
 
 def test_calls_from_many_threads_share_one_client(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._protocol import RequestSpec
 from ..types.response import APIResponse
+
+if TYPE_CHECKING:
+    from .._chat_stream import AsyncChatCompletionStream
 
 T = TypeVar("T")
 
@@ -22,3 +25,13 @@ class Requester(Protocol):
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
     ) -> Coroutine[Any, Any, APIResponse[T]]: ...
+
+    async def _stream(
+        self,
+        spec: RequestSpec,
+        *,
+        timeout: float | None,
+        idle_timeout: float | None,
+        stream_timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> AsyncChatCompletionStream: ...

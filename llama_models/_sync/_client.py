@@ -13,11 +13,14 @@ from types import TracebackType
 from .._client import AsyncLlamaClient
 from .._config import (
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
 )
+from .chat import Chat
 from .models import Models
+from .moderations import Moderations
 from .uploads import Uploads
 
 __all__ = ["LlamaClient"]
@@ -44,6 +47,12 @@ class LlamaClient:
 
     models: Models
     """The Models API: `list` and `retrieve`."""
+
+    chat: Chat
+    """The Chat API: ``chat.completions.create``, plain or streamed."""
+
+    moderations: Moderations
+    """The Moderations API: `create`."""
     uploads: Uploads
     """The Uploads API: `upload_file`, and `create`, `part` and `get`."""
 
@@ -55,6 +64,7 @@ class LlamaClient:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = None,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
@@ -67,6 +77,7 @@ class LlamaClient:
             timeout=timeout,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
+            idle_timeout=idle_timeout,
             max_retries=max_retries,
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
@@ -78,6 +89,8 @@ class LlamaClient:
         self._portal = Portal()
         self._finalizer = weakref.finalize(self, self._portal.shutdown, self._async.aclose)
         self.models = Models(self._portal, self._async.models)
+        self.chat = Chat(self._portal, self._async.chat)
+        self.moderations = Moderations(self._portal, self._async.moderations)
         self.uploads = Uploads(self._portal, self._async.uploads)
 
     @property

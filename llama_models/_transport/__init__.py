@@ -37,6 +37,7 @@ from ..errors import (
 )
 from ..types.response import APIResponse
 from ._failures import AttemptFailed, map_attempt_error, read_capped
+from ._stream import LiveBody
 
 T = TypeVar("T")
 
@@ -126,10 +127,57 @@ class Transport:
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
     ) -> APIResponse[T]:
-        """Send *spec*, retrying as the policy allows, and structure the answer as *cls*.
+        """Send *spec*, retrying as the policy allows, and structure the answer as *cls*."""
+        status, headers, raw, url, retries, _ = await self._exchange(
+            spec, timeout, extra_headers, None, stream=False
+        )
+        with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
+            data = proto.parse_success(
+                status, headers, raw, cls, structure, method=spec.method, url=url
+            )
+        return APIResponse(data=data, status_code=status, headers=headers, retries=retries)
 
-        Everything runs in this one coroutine frame (plus `_attempt`): every frame
-        in the chain is re-entered each time the request is resumed.
+    async def open_stream(
+        self,
+        spec: proto.RequestSpec,
+        *,
+        timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+        deadline: float | None,
+    ) -> tuple[LiveBody, int]:
+        """Send *spec* and return its 2xx response still open, with the retries it took.
+
+        Retries follow the policy until the response starts; after that nothing
+        is retried. *deadline* (loop time) bounds the opening as well, when the
+        whole stream has one.
+        """
+        _, _, _, _, retries, live = await self._exchange(
+            spec, timeout, extra_headers, deadline, stream=True
+        )
+        assert live is not None  # a stream exchange succeeds only with an open body
+        return live, retries
+
+    def deadlines(self) -> Deadlines:
+        """The deadline keeper of the loop this transport is bound to."""
+        self._bind()
+        assert self._deadlines is not None
+        return self._deadlines
+
+    async def _exchange(
+        self,
+        spec: proto.RequestSpec,
+        timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+        stream_deadline: float | None,
+        *,
+        stream: bool,
+    ) -> tuple[int, Mapping[str, str], bytes, str, int, LiveBody | None]:
+        """Send *spec* until it succeeds or the policy gives up.
+
+        Returns the status, headers, body, final URL, retries made, and (for a
+        stream) the open body. Everything runs in this one coroutine frame (plus
+        `_attempt`): every frame in the chain is re-entered each time the
+        request is resumed.
         """
         session = self._bind()
         config = self._config
@@ -137,6 +185,8 @@ class Transport:
         headers = self._headers
         if spec.headers:
             headers = {**headers, **spec.headers}
+        if stream:
+            headers = {**headers, "Accept": "text/event-stream"}
         if extra_headers:
             headers = {**headers, **validate_headers(extra_headers, "extra_headers")}
         body: bytes | None = None
@@ -156,13 +206,16 @@ class Transport:
         if task is None or deadlines is None:  # pragma: no cover - coroutines run in tasks
             raise ClientStateError("call the client from within an asyncio task")
         deadline = loop.time() + budget
+        limit = f"after {budget:g} s"
+        if stream_deadline is not None and stream_deadline < deadline:
+            deadline, limit = stream_deadline, "at its stream_timeout"
         deadlines.enter(task, deadline)
         retries = 0
         try:
             while True:
                 try:
-                    status, resp_headers, raw, final_url = await self._attempt(
-                        session, method, url, headers, body
+                    status, resp_headers, raw, final_url, live = await self._attempt(
+                        session, method, url, headers, body, stream
                     )
                 except AttemptFailed as failed:
                     delay, why = self._delay_after_failure(
@@ -170,16 +223,6 @@ class Transport:
                     )
                 else:
                     if status < 300:
-                        with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
-                            data = proto.parse_success(
-                                status,
-                                resp_headers,
-                                raw,
-                                cls,
-                                structure,
-                                method=method,
-                                url=final_url,
-                            )
                         break
                     delay, why = self._delay_after_status(
                         status,
@@ -197,11 +240,11 @@ class Transport:
             if deadlines.leave(task):
                 cause = None if isinstance(exc, asyncio.CancelledError) else exc
                 raise APITimeoutError(
-                    f"{method} {url} timed out after {budget:g} s", method=method, url=url
+                    f"{method} {url} timed out {limit}", method=method, url=url
                 ) from cause
             raise
         deadlines.leave(task)
-        return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
+        return status, resp_headers, raw, final_url, retries, live
 
     def _delay_after_failure(
         self, failed: AttemptFailed, method: str, retries: int, remaining: float
@@ -268,14 +311,20 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-    ) -> tuple[int, Mapping[str, str], bytes, str]:
-        """One attempt, redirects included: (status, headers, body, final URL)."""
+        stream: bool,
+    ) -> tuple[int, Mapping[str, str], bytes, str, LiveBody | None]:
+        """One attempt, redirects included: (status, headers, body, final URL, open body).
+
+        For a stream, a 2xx response is returned unread as a `LiveBody`, which
+        the caller then owns; any other response is read here as usual.
+        """
         cap = self._config.max_response_bytes
         debug = logger.isEnabledFor(logging.DEBUG)
         for _hop in range(MAX_REDIRECTS + 1):
             started = time.perf_counter() if debug else 0.0
+            live = None
             try:
-                async with session.request(
+                resp = await session.request(
                     method,
                     self._urls.get(url) or self._url(url),
                     headers=headers,
@@ -283,7 +332,8 @@ class Transport:
                     allow_redirects=False,
                     proxy=self._config.proxy,
                     timeout=self._timeouts,
-                ) as resp:
+                )
+                try:
                     status = resp.status
                     resp_headers = resp.headers
                     target = None
@@ -291,6 +341,9 @@ class Transport:
                         target = redirect_target(status, resp_headers, url, method)
                     length = resp.content_length
                     if target:
+                        raw = b""
+                    elif stream and status < 300:
+                        live = LiveBody(resp, method, url)
                         raw = b""
                     elif (
                         length is not None
@@ -300,6 +353,9 @@ class Transport:
                         raw = await resp.read()
                     else:
                         raw = await read_capped(resp, cap, method, url)
+                finally:
+                    if live is None:
+                        resp.release()
             except Exception as exc:
                 map_attempt_error(
                     exc,
@@ -309,6 +365,10 @@ class Transport:
                     connect_timeout=self._config.connect_timeout,
                     read_timeout=self._config.read_timeout,
                 )
+            except BaseException:
+                if live is not None:  # cancelled between handing over and returning
+                    live.close()
+                raise
             if debug:
                 logger.debug(
                     "%s %s -> %d (%.1f ms)",
@@ -320,7 +380,7 @@ class Transport:
                 if self._config.log_bodies and raw:
                     logger.debug("response body: %s", proto.excerpt(raw))
             if target is None:
-                return status, resp_headers, raw, url
+                return status, resp_headers, raw, url, live
             try:
                 url, method, headers, body = follow_redirect(
                     status, resp_headers, url, method, headers, body, target

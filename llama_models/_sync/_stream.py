@@ -1,0 +1,177 @@
+"""`ChatCompletionStream`: the blocking face of `AsyncChatCompletionStream`.
+
+The async stream runs on the client's portal loop. Chunks cross to the
+caller's thread in batches, everything that arrived in one network read per
+hop, because a thread hand-off costs far more than a chunk does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from ..types.chat import ChatCompletion, ChatCompletionChunk
+from ..types.response import RateLimitInfo
+
+if TYPE_CHECKING:
+    from .._chat_stream import AsyncChatCompletionStream
+    from .._portal import Portal
+
+__all__ = ["ChatCompletionStream"]
+
+
+class ChatCompletionStream:
+    """A streamed chat completion: an iterator of `ChatCompletionChunk`.
+
+    Returned by ``client.chat.completions.create(..., stream=True)`` on the
+    blocking client. Iterate it for the chunks, or `text_deltas` for the text
+    alone, or call `final_completion` for the same `ChatCompletion` the
+    non-streaming call returns. Use it in a ``with`` block, or iterate it to
+    the end, so its connection is released::
+
+        with client.chat.completions.create(model=..., messages=..., stream=True) as stream:
+            for text in stream.text_deltas():
+                print(text, end="", flush=True)
+
+    Leaving a ``for`` loop early (``break``) closes the stream as well. The
+    errors are those of `AsyncChatCompletionStream`.
+    """
+
+    def __init__(self, portal: Portal, inner: AsyncChatCompletionStream) -> None:
+        self._portal = portal
+        self._inner = inner
+        self._batch: list[ChatCompletionChunk] = []
+        self._index = 0
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status of the response (200)."""
+        return self._inner.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers (case-insensitive)."""
+        return self._inner.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id, when it sent one."""
+        return self._inner.request_id
+
+    @property
+    def rate_limit(self) -> RateLimitInfo | None:
+        """The parsed ``x-ratelimit-*`` headers, or ``None`` when there were none."""
+        return self._inner.rate_limit
+
+    @property
+    def retries(self) -> int:
+        """How many times the request was retried before the stream started."""
+        return self._inner.retries
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream is over: read to its end, failed, or closed."""
+        return self._inner.closed and self._index >= len(self._batch)
+
+    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        return _Chunks(self)
+
+    def __next__(self) -> ChatCompletionChunk:
+        index = self._index
+        if index >= len(self._batch):
+            self._batch = self._portal.call(self._inner._next_batch)
+            if not self._batch:
+                raise StopIteration
+            index = 0
+        self._index = index + 1
+        return self._batch[index]
+
+    def text_deltas(self) -> Iterator[str]:
+        """Iterate over the pieces of reply text only, as they arrive.
+
+        Tool-call pieces and empty deltas are skipped; the chunks still count
+        towards `final_completion`. Leaving the loop early closes the stream.
+        """
+        return _TextDeltas(self)
+
+    def final_completion(self) -> ChatCompletion:
+        """Read the rest of the stream and return the whole `ChatCompletion`.
+
+        It is equal to what the same call without ``stream=True`` returns: the
+        text joined, tool calls with their argument fragments joined, the stop
+        reason and the metrics. Chunks already iterated over count too.
+
+        Raises:
+            ClientStateError: the stream was closed before it completed.
+        """
+        return self._portal.call(self._inner.final_completion)
+
+    def close(self) -> None:
+        """Close the stream and its connection; harmless when already closed."""
+        if not self._inner.closed:
+            self._portal.call(self._inner.aclose)
+
+    def __enter__(self) -> ChatCompletionStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self._abort_soon()
+
+    def _abort_soon(self) -> None:
+        inner = self._inner
+        if not inner.closed:
+            self._portal.run_soon(inner._abort)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._inner!r}>"
+
+
+class _Chunks:
+    """The iterator behind ``for chunk in stream``; dropping it early closes the stream."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: ChatCompletionStream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> _Chunks:
+        return self
+
+    def __next__(self) -> ChatCompletionChunk:
+        stream = self._stream
+        index = stream._index
+        if index < len(stream._batch):
+            stream._index = index + 1
+            return stream._batch[index]
+        return stream.__next__()
+
+    def __del__(self) -> None:
+        self._stream._abort_soon()
+
+
+class _TextDeltas:
+    """The iterator behind `ChatCompletionStream.text_deltas`."""
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, stream: ChatCompletionStream) -> None:
+        self._chunks = _Chunks(stream)
+
+    def __iter__(self) -> _TextDeltas:
+        return self
+
+    def __next__(self) -> str:
+        chunks = self._chunks
+        while True:
+            text = chunks.__next__().text
+            if text:
+                return text

@@ -1,0 +1,208 @@
+"""Blocking mirrors of the Chat Completions API (`llama_models._resources.chat`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from .._resources.chat import (
+    AsyncChat,
+    AsyncCompletions,
+    AsyncCompletionsWithResponse,
+    MessageParam,
+    ResponseFormat,
+    ToolChoice,
+    ToolParam,
+)
+from ..types.chat import ChatCompletion
+from ..types.response import APIResponse
+from ._stream import ChatCompletionStream
+from ._twin import twin
+
+if TYPE_CHECKING:
+    from .._chat_stream import AsyncChatCompletionStream
+    from .._portal import Portal
+
+__all__ = ["Chat", "Completions", "CompletionsWithResponse"]
+
+
+class CompletionsWithResponse:
+    """The `Completions` methods, returning the result with its HTTP response."""
+
+    def __init__(self, portal: Portal, inner: AsyncCompletionsWithResponse) -> None:
+        self._portal = portal
+        self._inner = inner
+
+    @twin(AsyncCompletionsWithResponse.create)
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_completion_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        repetition_penalty: float | None = None,
+        response_format: ResponseFormat | None = None,
+        tools: Iterable[ToolParam] | None = None,
+        tool_choice: ToolChoice | None = None,
+        user: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> APIResponse[ChatCompletion]:
+        return self._portal.call(
+            self._inner.create,
+            model=model,
+            messages=messages,
+            max_completion_tokens=max_completion_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            repetition_penalty=repetition_penalty,
+            response_format=response_format,
+            tools=tools,
+            tool_choice=tool_choice,
+            user=user,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
+
+
+class Completions:
+    """Chat completions: ``client.chat.completions``.
+
+    Attributes:
+        with_response: `create` returning an `APIResponse` that carries the
+            status code, headers, request id and rate-limit information.
+    """
+
+    def __init__(self, portal: Portal, inner: AsyncCompletions) -> None:
+        self._portal = portal
+        self._inner = inner
+        self.with_response = CompletionsWithResponse(portal, inner.with_response)
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_completion_tokens: int | None = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        top_k: int | None = ...,
+        repetition_penalty: float | None = ...,
+        response_format: ResponseFormat | None = ...,
+        tools: Iterable[ToolParam] | None = ...,
+        tool_choice: ToolChoice | None = ...,
+        user: str | None = ...,
+        stream: Literal[False] = ...,
+        timeout: float | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_body: Mapping[str, Any] | None = ...,
+    ) -> ChatCompletion: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_completion_tokens: int | None = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        top_k: int | None = ...,
+        repetition_penalty: float | None = ...,
+        response_format: ResponseFormat | None = ...,
+        tools: Iterable[ToolParam] | None = ...,
+        tool_choice: ToolChoice | None = ...,
+        user: str | None = ...,
+        stream: Literal[True],
+        timeout: float | None = ...,
+        idle_timeout: float | None = ...,
+        stream_timeout: float | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_body: Mapping[str, Any] | None = ...,
+    ) -> ChatCompletionStream: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_completion_tokens: int | None = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        top_k: int | None = ...,
+        repetition_penalty: float | None = ...,
+        response_format: ResponseFormat | None = ...,
+        tools: Iterable[ToolParam] | None = ...,
+        tool_choice: ToolChoice | None = ...,
+        user: str | None = ...,
+        stream: bool,
+        timeout: float | None = ...,
+        idle_timeout: float | None = ...,
+        stream_timeout: float | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_body: Mapping[str, Any] | None = ...,
+    ) -> ChatCompletion | ChatCompletionStream: ...
+
+    @twin(AsyncCompletions.create)
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_completion_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        repetition_penalty: float | None = None,
+        response_format: ResponseFormat | None = None,
+        tools: Iterable[ToolParam] | None = None,
+        tool_choice: ToolChoice | None = None,
+        user: str | None = None,
+        stream: bool = False,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        stream_timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> ChatCompletion | ChatCompletionStream:
+        result: ChatCompletion | AsyncChatCompletionStream = self._portal.call(
+            self._inner.create,
+            model=model,
+            messages=messages,
+            max_completion_tokens=max_completion_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            repetition_penalty=repetition_penalty,
+            response_format=response_format,
+            tools=tools,
+            tool_choice=tool_choice,
+            user=user,
+            stream=stream,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
+            stream_timeout=stream_timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
+        if isinstance(result, ChatCompletion):
+            return result
+        return ChatCompletionStream(self._portal, result)
+
+
+class Chat:
+    """The Chat API: ``client.chat``. Completions live at ``client.chat.completions``."""
+
+    completions: Completions
+    """Create chat completions, plain or streamed."""
+
+    def __init__(self, portal: Portal, inner: AsyncChat) -> None:
+        self.completions = Completions(portal, inner.completions)

@@ -1,0 +1,264 @@
+"""Messages, content items, tools and response formats: what a chat request is made of.
+
+Every class here can be passed where the API takes the matching JSON, and plain
+dicts in the documented JSON shape are accepted everywhere too. Requests are
+checked before anything is sent: a malformed message fails with
+`InvalidArgumentError` that names the message and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from attrs import field, frozen
+
+__all__ = [
+    "AssistantMessage",
+    "FunctionCall",
+    "ImageContent",
+    "JsonSchemaFormat",
+    "Message",
+    "SystemMessage",
+    "TextContent",
+    "Tool",
+    "ToolCall",
+    "ToolMessage",
+    "UnknownContent",
+    "UserMessage",
+]
+
+StopReason = Literal["stop", "tool_calls", "length"]
+
+
+@frozen
+class TextContent:
+    """A text content item: ``{"type": "text", "text": ...}``."""
+
+    text: str
+    type: Literal["text"] = "text"
+
+
+@frozen
+class ImageContent:
+    """An image content item: ``{"type": "image_url", "image_url": {"url": ...}}``.
+
+    *url* is an ``https://`` URL or a ``data:image/...;base64,...`` URL. Build
+    the latter from a local file or from bytes with `from_file` and
+    `from_bytes`, which check the API's limits (JPEG, PNG, GIF or ICO; at most
+    25 MB) before anything is sent. A request may carry at most 9 images.
+    """
+
+    url: str
+    type: Literal["image_url"] = "image_url"
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], *, mime_type: str | None = None
+    ) -> ImageContent:
+        """Read an image file into a ``data:`` URL item.
+
+        The type is taken from *mime_type*, else from the file's first bytes,
+        else from its extension; it must be one the API accepts.
+
+        Raises:
+            InvalidArgumentError: the file is missing, empty, too large or not
+                an accepted image type.
+        """
+        from .._images import read_image
+
+        data, sniffed = read_image(path, mime_type)
+        return cls.from_bytes(data, mime_type=sniffed)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> ImageContent:
+        """Encode image bytes as a ``data:`` URL item.
+
+        The type is *mime_type*, or recognised from the bytes themselves.
+
+        Raises:
+            InvalidArgumentError: the bytes are empty, too large or not an
+                accepted image type.
+        """
+        from .._images import data_url
+
+        return cls(data_url(data, mime_type))
+
+
+@frozen
+class UnknownContent:
+    """A content item of a type this version of the SDK does not know.
+
+    A newer server may send one; it is kept whole instead of failing the call.
+
+    Attributes:
+        type: the item's ``type``.
+        data: the whole item as received.
+    """
+
+    type: str
+    data: Mapping[str, Any]
+
+
+@frozen
+class UserMessage:
+    """A message from the user: text, or a sequence of text and image items."""
+
+    content: str | Sequence[TextContent | ImageContent]
+    role: Literal["user"] = "user"
+
+
+@frozen
+class SystemMessage:
+    """Instructions for the model: text, or a sequence of text items."""
+
+    content: str | Sequence[TextContent]
+    role: Literal["system"] = "system"
+
+
+@frozen
+class FunctionCall:
+    """The function a tool call invokes.
+
+    Attributes:
+        name: the tool's name.
+        arguments: the arguments as the model wrote them: a JSON text that may
+            be invalid (see `ToolCall.parse_arguments`).
+    """
+
+    name: str
+    arguments: str
+
+
+@frozen
+class ToolCall:
+    """A call the model asks the program to make.
+
+    Answer it with ``ToolMessage.for_call(call, result)``.
+
+    Attributes:
+        id: the call's id, to be quoted in the tool result.
+        function: the function name and its JSON arguments.
+    """
+
+    id: str
+    function: FunctionCall
+
+    @property
+    def name(self) -> str:
+        """The tool's name (``function.name``)."""
+        return self.function.name
+
+    def parse_arguments(self) -> Any:
+        """The arguments, decoded from JSON.
+
+        Raises:
+            ModelOutputError: the model wrote arguments that are not valid JSON.
+        """
+        return _parse_json(self.function.arguments, f"the arguments of tool call {self.name!r}")
+
+
+@frozen
+class ToolMessage:
+    """The result of a tool call, sent back to the model.
+
+    Build it from the call with `for_call`, which quotes the call's id.
+    """
+
+    tool_call_id: str
+    content: str | Sequence[TextContent]
+    role: Literal["tool"] = "tool"
+
+    @classmethod
+    def for_call(cls, call: ToolCall, result: Any) -> ToolMessage:
+        """The message that answers *call* with *result*.
+
+        A ``str`` result is sent as it is; anything else is encoded as JSON.
+        """
+        if isinstance(result, str):
+            return cls(call.id, result)
+        try:
+            text = json.dumps(result, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            from ..errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"the result for tool call {call.name!r} cannot be encoded as JSON: {exc}"
+            ) from exc
+        return cls(call.id, text)
+
+
+@frozen(kw_only=True)
+class AssistantMessage:
+    """A turn of the model: its reply text, the tool calls it made, why it stopped.
+
+    This is the ``completion_message`` of a `ChatCompletion`, and can be sent
+    back as it is in the next request's ``messages`` to continue the
+    conversation.
+
+    Attributes:
+        content: the reply: a text item (as the server sends it), a plain
+            ``str``, an `UnknownContent`, or ``None``.
+        stop_reason: ``"stop"``, ``"tool_calls"`` or ``"length"``.
+        tool_calls: the tool calls the model made, in order.
+    """
+
+    content: str | TextContent | UnknownContent | None = None
+    stop_reason: str | None = None
+    tool_calls: Sequence[ToolCall] = field(default=())
+    role: Literal["assistant"] = "assistant"
+
+    @property
+    def text(self) -> str:
+        """The reply text (``""`` when there is none)."""
+        content = self.content
+        if isinstance(content, TextContent):
+            return content.text
+        if isinstance(content, str):
+            return content
+        return ""
+
+
+Message = UserMessage | SystemMessage | ToolMessage | AssistantMessage
+"""Any message class; plain dicts with a ``role`` are accepted too."""
+
+
+@frozen(kw_only=True)
+class Tool:
+    """A function the model may call: ``{"type": "function", "function": {...}}``.
+
+    Attributes:
+        name: letters, digits, ``_`` and ``-``; at most 64 characters.
+        description: what the function does, for the model.
+        parameters: a JSON Schema object for the arguments; ``None`` for none.
+        strict: ask the model to follow *parameters* exactly.
+    """
+
+    name: str
+    description: str | None = None
+    parameters: Mapping[str, Any] | None = None
+    strict: bool | None = None
+
+
+@frozen
+class JsonSchemaFormat:
+    """Structured output: ``{"type": "json_schema", "json_schema": {"name", "schema"}}``.
+
+    The reply text is then JSON that follows *schema*; read it with
+    `ChatCompletion.parse_json`.
+    """
+
+    name: str
+    schema: Mapping[str, Any]
+
+
+def _parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        from ..errors import ModelOutputError
+
+        shown = text if len(text) <= 200 else text[:200] + "…"
+        raise ModelOutputError(f"{what} are not valid JSON ({exc}): {shown!r}", text=text) from None
