@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import fnmatch
 import http
 import json as _json
@@ -12,11 +10,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
-from aiohttp import web
 
 from ._routes import error_body
 
-__all__ = ["Fault", "QueuedFault", "apply_fault"]
+__all__ = ["Fault", "QueuedFault"]
 
 _FaultKind = Literal[
     "respond",
@@ -30,12 +27,9 @@ _FaultKind = Literal[
     "drop",
     "drop_mid_body",
 ]
-_RESPONDING_KINDS = frozenset({"respond", "error", "rate_limited", "malformed", "redirect"})
 
 _UNSET: Any = object()
 _LIST_PREFIX = b'{"object": "list", "data": ['
-# How many promised body bytes a truncated response never delivers.
-_WITHHELD_BYTES = 1024
 
 _Headers = tuple[tuple[str, str], ...]
 
@@ -261,71 +255,6 @@ class QueuedFault:
         )
 
 
-async def apply_fault(
-    fault: Fault,
-    request: web.Request,
-    released: asyncio.Event,
-    extra_headers: Mapping[str, str],
-) -> web.StreamResponse | None:
-    """Carry out `fault` for `request`; ``None`` means "now handle it normally".
-
-    `released` is set when the server stops; every wait here ends on it. `extra_headers`
-    are the headers the server adds to every response (the request id), unless the
-    fault sets them itself.
-    """
-    kind = fault.kind
-    if kind in _RESPONDING_KINDS:
-        return web.Response(
-            status=fault.status, body=fault.body, headers=_merge(fault.headers, extra_headers)
-        )
-    if kind == "delay":
-        await _wait(released, fault.seconds)
-        return None
-    if kind == "stall":
-        await released.wait()
-        return _hang_up(request)
-    if kind == "drop":
-        return _hang_up(request)
-    response = web.StreamResponse(
-        status=fault.status,
-        headers=_merge((("Content-Type", "application/json"),), extra_headers),
-    )
-    response.content_length = len(fault.body) + _WITHHELD_BYTES
-    response.force_close()
-    try:
-        await response.prepare(request)
-        await response.write(fault.body)
-    except ConnectionError:
-        # The client left first; nothing is listening for the rest anyway.
-        pass
-    else:
-        if kind == "stall_body":
-            await released.wait()
-    _close_transport(request)
-    return response
-
-
-async def _wait(released: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(released.wait(), timeout=seconds)
-
-
-def _hang_up(request: web.Request) -> web.StreamResponse:
-    # Returning a response for a closed transport makes aiohttp fail the write with a
-    # ConnectionError, which it treats as a quiet client disconnect: no bytes go out
-    # and nothing is logged at error level (raising from the handler would log a 500).
-    _close_transport(request)
-    response = web.Response()
-    response.force_close()
-    return response
-
-
-def _close_transport(request: web.Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-
-
 def _check_status(status: int) -> int:
     if not 200 <= status <= 599:
         raise ValueError(f"status must be a final HTTP status between 200 and 599, got {status}")
@@ -349,9 +278,3 @@ def _has(pairs: _Headers, name: str) -> bool:
 
 def _without(pairs: _Headers, name: str) -> _Headers:
     return tuple((key, value) for key, value in pairs if key.lower() != name)
-
-
-def _merge(own: _Headers, extra: Mapping[str, str]) -> list[tuple[str, str]]:
-    merged = list(own)
-    merged.extend((key, value) for key, value in extra.items() if not _has(own, key.lower()))
-    return merged

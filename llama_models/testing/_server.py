@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ._faults import Fault, QueuedFault, apply_fault
+from ._fault_actions import apply_fault
+from ._faults import Fault, QueuedFault
 from ._ledger import Ledger
 from ._models import DEFAULT_MODELS, ModelTable, synthetic_models
 from ._recording import ConnectionTracker, RecordedRequest
