@@ -17,6 +17,7 @@ pytest users get a ready-made ``fake_llama_api`` fixture from
 
 from ._faults import Fault
 from ._recording import RecordedRequest
+from ._replies import ChatReply
 from ._server import FakeLlamaAPI
 
-__all__ = ["FakeLlamaAPI", "Fault", "RecordedRequest"]
+__all__ = ["ChatReply", "FakeLlamaAPI", "Fault", "RecordedRequest"]

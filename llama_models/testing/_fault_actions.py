@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from ._faults import Fault
+from ._faults import STREAM_KINDS, Fault
 
 __all__ = ["apply_fault"]
 
@@ -27,11 +27,14 @@ async def apply_fault(
 ) -> web.StreamResponse | None:
     """Carry out `fault` for `request`; ``None`` means "now handle it normally".
 
+    Stream faults also return ``None``: the dispatcher hands them to the handler.
     `released` is set when the server stops; every wait here ends on it. `extra_headers`
     are the headers the server adds to every response (the request id), unless the
     fault sets them itself.
     """
     kind = fault.kind
+    if kind in STREAM_KINDS:
+        return None  # the streaming handler carries it out
     if kind in _RESPONDING_KINDS:
         return web.Response(
             status=fault.status, body=fault.body, headers=_merge(fault.headers, extra_headers)

@@ -13,7 +13,7 @@ import attrs
 
 from ._routes import error_body
 
-__all__ = ["Fault", "QueuedFault"]
+__all__ = ["STREAM_KINDS", "Fault", "QueuedFault"]
 
 _FaultKind = Literal[
     "respond",
@@ -26,7 +26,13 @@ _FaultKind = Literal[
     "stall_body",
     "drop",
     "drop_mid_body",
+    "stream_error",
+    "stream_cut",
+    "stream_end_early",
+    "stream_stall",
 ]
+#: Faults that the streaming chat handler carries out instead of the dispatcher.
+STREAM_KINDS = frozenset({"stream_error", "stream_cut", "stream_end_early", "stream_stall"})
 
 _UNSET: Any = object()
 _LIST_PREFIX = b'{"object": "list", "data": ['
@@ -45,6 +51,14 @@ class Fault:
     matching request. The server records the request first and applies the fault before
     it checks the API key, because a scripted answer is an answer.
 
+    The stream faults — :meth:`stream_error`, :meth:`stream_cut`, :meth:`stream_end_early`
+    and :meth:`stream_stall` — are the exception: they break a streamed chat completion
+    (``"stream": true``) after it started, so the request is otherwise handled normally
+    (a bad key still gets 401, a bad request 400). Their `after` counts the ``data:``
+    events sent first (``start``, each ``progress``, ``complete``, ``metrics``); when the
+    stream has fewer, the fault strikes after the last. Any other request that draws a
+    stream fault gets a 500 whose detail says so.
+
     Faults are immutable values, so one instance may be enqueued several times.
     """
 
@@ -53,6 +67,8 @@ class Fault:
     body: bytes = b""
     headers: _Headers = ()
     seconds: float = 0.0
+    #: Stream faults: how many events go out before the fault strikes.
+    after: int = 0
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError(
@@ -237,6 +253,64 @@ class Fault:
             raise ValueError(f"a redirect needs a 3xx status, got {status}")
         return cls._make("redirect", status=status, headers=(("Location", location),))
 
+    @classmethod
+    def stream_error(
+        cls,
+        after: int = 1,
+        *,
+        status: int = 500,
+        title: str = "Internal server error",
+        detail: str = "Generation failed",
+    ) -> Fault:
+        """After `after` events, report an error inside the stream and end it.
+
+        The error is the body ``{"title", "detail", "status"}`` as a bare JSON line with
+        no ``data:`` prefix, the way the hosted API reports a failure after the ``200``
+        has gone out; the official Python SDK raises ``APIError`` for it.
+        """
+        body = _json.dumps(
+            {"title": title, "detail": detail, "status": _check_status(status)},
+            separators=(",", ":"),
+        ).encode()
+        return cls._make("stream_error", status=status, body=body, after=_check_after(after))
+
+    @classmethod
+    def stream_cut(cls, after: int = 1) -> Fault:
+        """After `after` events, send the first half of the next event's line and hang up.
+
+        The client sees a connection error in the middle of an event (an aiohttp client
+        raises :class:`aiohttp.ClientPayloadError`).
+        """
+        return cls._make("stream_cut", after=_check_after(after))
+
+    @classmethod
+    def stream_end_early(cls, after: int = 1) -> Fault:
+        """After `after` events, end the response cleanly, without ``complete`` or ``metrics``.
+
+        Nothing is wrong on the HTTP level; only a client that checks for the final
+        events notices the answer is incomplete.
+        """
+        return cls._make("stream_end_early", after=_check_after(after))
+
+    @classmethod
+    def stream_stall(cls, after: int = 1, *, keepalive_interval: float | None = None) -> Fault:
+        """After `after` events, send nothing more until the server stops.
+
+        With `keepalive_interval`, a ``: keep-alive`` comment goes out every that many
+        seconds, so only a client that times out on missing events (not on a silent
+        connection) notices. Stopping the server closes the connection.
+        """
+        interval = 0.0
+        if keepalive_interval is not None:
+            if not math.isfinite(keepalive_interval) or keepalive_interval <= 0:
+                raise ValueError(
+                    f"keepalive_interval must be a finite number of seconds > 0, "
+                    f"got {keepalive_interval!r}"
+                )
+            interval = float(keepalive_interval)
+        # `seconds` is the keep-alive interval here; 0 means no keep-alives.
+        return cls._make("stream_stall", seconds=interval, after=_check_after(after))
+
 
 @attrs.frozen
 class QueuedFault:
@@ -259,6 +333,12 @@ def _check_status(status: int) -> int:
     if not 200 <= status <= 599:
         raise ValueError(f"status must be a final HTTP status between 200 and 599, got {status}")
     return status
+
+
+def _check_after(after: int) -> int:
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise ValueError(f"after must be an integer >= 0, got {after!r}")
+    return after
 
 
 def _reason(status: int) -> str:

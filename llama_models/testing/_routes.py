@@ -12,11 +12,21 @@ import json
 import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 from aiohttp import web
 
+from ._chat import create_chat_completion
 from ._models import ModelTable
+from ._moderations import create_moderation
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ._faults import Fault
+    from ._replies import ReplyQueue
+    from ._window import RateLimitWindow
 
 __all__ = ["ROUTES", "Call", "Route", "Router", "error_body", "error_response"]
 
@@ -38,6 +48,14 @@ class Call:
     headers: Mapping[str, str]
     #: The catalogue as it was when the request arrived.
     models: ModelTable
+    #: Scripted chat replies, taken first in, first out.
+    replies: ReplyQueue = attrs.field(kw_only=True)
+    #: The rate-limit window, which counts the tokens of each chat completion.
+    window: RateLimitWindow = attrs.field(kw_only=True)
+    #: Set when the server stops; long waits in a handler end on it.
+    released: asyncio.Event = attrs.field(kw_only=True)
+    #: A stream fault the request drew, for a streaming handler to carry out.
+    stream_fault: Fault | None = attrs.field(default=None, kw_only=True)
 
     def json(self, body: bytes, status: int = 200) -> web.Response:
         """Answer with already-serialized JSON `body`."""
@@ -59,6 +77,8 @@ class Route:
 
     template: str
     handlers: Mapping[str, Handler]
+    #: Whether the handler can carry out stream faults (others answer them with a 500).
+    streams: bool = False
     pattern: re.Pattern[str] = attrs.field(init=False)
 
     @pattern.default
@@ -136,4 +156,6 @@ async def retrieve_model(call: Call) -> web.StreamResponse:
 ROUTES: tuple[Route, ...] = (
     Route("/v1/models", {"GET": list_models}),
     Route("/v1/models/{model}", {"GET": retrieve_model}),
+    Route("/v1/chat/completions", {"POST": create_chat_completion}, streams=True),
+    Route("/v1/moderations", {"POST": create_moderation}),
 )

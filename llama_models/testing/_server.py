@@ -14,11 +14,13 @@ from typing import Any
 from aiohttp import web
 
 from ._fault_actions import apply_fault
-from ._faults import Fault, QueuedFault
+from ._faults import STREAM_KINDS, Fault, QueuedFault
 from ._ledger import Ledger
 from ._models import DEFAULT_MODELS, ModelTable, synthetic_models
 from ._recording import ConnectionTracker, RecordedRequest
+from ._replies import ChatReply, ReplyQueue
 from ._routes import JSON_CONTENT_TYPE, ROUTES, Call, Router, error_response
+from ._stream import misplaced_fault_detail
 from ._window import RateLimitWindow
 
 __all__ = ["FakeLlamaAPI"]
@@ -77,6 +79,7 @@ class FakeLlamaAPI:
         self._connections = ConnectionTracker()
         self._lock = threading.Lock()  # guards the model table
         self._ledger = Ledger()
+        self._replies = ReplyQueue()
         self._window = RateLimitWindow()
         self._released: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
@@ -323,6 +326,22 @@ class FakeLlamaAPI:
         """How many queued faults no request has used yet."""
         return self._ledger.pending()
 
+    def enqueue_replies(self, *replies: ChatReply) -> None:
+        """Queue scripted answers for upcoming chat completions, first in, first out.
+
+        Each reply answers exactly one later ``POST /v1/chat/completions``, streamed or
+        not, that gets as far as an answer: requests rejected with a 4xx, or answered by
+        a fault other than a stream fault, leave the queue alone. With the queue empty
+        the server answers with its default reply. Safe to call from any thread while
+        the server runs.
+        """
+        self._replies.extend(replies)
+
+    @property
+    def pending_replies(self) -> int:
+        """How many queued replies no chat completion has used yet."""
+        return len(self._replies)
+
     # -- request handling ----------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
@@ -340,15 +359,18 @@ class FakeLlamaAPI:
             connection_id=connection_id,
         )
         fault = self._ledger.record(record)
+        released = self._released
+        assert released is not None  # set by on_startup before any request
 
         extra: dict[str, str] = {}
         if self._send_request_id:
             extra["x-request-id"] = "req_" + os.urandom(16).hex()
         if fault is not None:
-            assert self._released is not None  # set by on_startup before any request
-            response = await apply_fault(fault, request, self._released, extra)
+            response = await apply_fault(fault, request, released, extra)
             if response is not None:
                 return response
+            if fault.kind not in STREAM_KINDS:
+                fault = None
 
         if not self._authorized(request.headers.get("Authorization")):
             return error_response(
@@ -370,7 +392,20 @@ class FakeLlamaAPI:
             return error_response(
                 405, "Method not allowed", f"Method {method} not allowed on {path}", headers
             )
-        return await handler(Call(request, params, headers, self._table))
+        if fault is not None and not route.streams:
+            detail = misplaced_fault_detail(fault)
+            return error_response(500, "Internal Server Error", detail, headers)
+        call = Call(
+            request,
+            params,
+            headers,
+            self._table,
+            replies=self._replies,
+            window=self._window,
+            released=released,
+            stream_fault=fault,
+        )
+        return await handler(call)
 
     def _authorized(self, authorization: str | None) -> bool:
         if authorization is None:
