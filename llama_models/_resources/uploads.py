@@ -52,7 +52,12 @@ def _get(upload_id: str) -> RequestSpec:
     )
 
 
-def _part(upload_id: str, data: bytes, offset: int | None, filename: str = "upload") -> RequestSpec:
+def _part(
+    upload_id: str,
+    data: bytes | bytearray | memoryview,
+    offset: int | None,
+    filename: str = "upload",
+) -> RequestSpec:
     path = "uploads/" + path_segment(upload_id, "upload_id")
     if not isinstance(data, bytes | bytearray | memoryview) or not (payload := bytes(data)):
         raise InvalidArgumentError(f"data must be non-empty bytes, not {_describe(data)}")
@@ -125,7 +130,7 @@ class AsyncUploadsWithResponse:
         self,
         upload_id: str,
         *,
-        data: bytes,
+        data: bytes | bytearray | memoryview,
         offset: int | None = None,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -134,7 +139,7 @@ class AsyncUploadsWithResponse:
 
         Args:
             upload_id: the session id from `create`.
-            data: the bytes, at least one.
+            data: the bytes (bytes, bytearray or memoryview), at least one.
             offset: where *data* starts in the file, sent as ``X-Upload-Offset``;
                 ``None`` appends at the server's offset.
             timeout: seconds for the whole call, retries included.
@@ -221,7 +226,7 @@ class AsyncUploads:
         self,
         upload_id: str,
         *,
-        data: bytes,
+        data: bytes | bytearray | memoryview,
         offset: int | None = None,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -236,7 +241,7 @@ class AsyncUploads:
 
         Args:
             upload_id: the session id from `create`.
-            data: the bytes, at least one.
+            data: the bytes (bytes, bytearray or memoryview), at least one.
             offset: where *data* starts in the file, sent as ``X-Upload-Offset``;
                 the server refuses a part that does not start at its current
                 offset with `ConflictError`. ``None`` appends at the server's
