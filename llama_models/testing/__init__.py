@@ -19,5 +19,6 @@ from ._faults import Fault
 from ._recording import RecordedRequest
 from ._replies import ChatReply
 from ._server import FakeLlamaAPI
+from ._uploads import UploadedFile
 
-__all__ = ["ChatReply", "FakeLlamaAPI", "Fault", "RecordedRequest"]
+__all__ = ["ChatReply", "FakeLlamaAPI", "Fault", "RecordedRequest", "UploadedFile"]

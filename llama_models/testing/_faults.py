@@ -26,6 +26,7 @@ _FaultKind = Literal[
     "stall_body",
     "drop",
     "drop_mid_body",
+    "drop_after_handling",
     "stream_error",
     "stream_cut",
     "stream_end_early",
@@ -46,10 +47,11 @@ class Fault:
 
     Create faults only through the classmethods — :meth:`respond`, :meth:`error`,
     :meth:`rate_limited`, :meth:`delay`, :meth:`stall`, :meth:`stall_body`,
-    :meth:`drop`, :meth:`drop_mid_body`, :meth:`malformed` and :meth:`redirect` — and hand
-    them to :meth:`FakeLlamaAPI.enqueue`. Each queued fault is used up by exactly one
-    matching request. The server records the request first and applies the fault before
-    it checks the API key, because a scripted answer is an answer.
+    :meth:`drop`, :meth:`drop_mid_body`, :meth:`drop_after_handling`, :meth:`malformed`
+    and :meth:`redirect` — and hand them to :meth:`FakeLlamaAPI.enqueue`. Each queued
+    fault is used up by exactly one matching request. The server records the request
+    first and applies the fault before it checks the API key, because a scripted answer
+    is an answer.
 
     The stream faults — :meth:`stream_error`, :meth:`stream_cut`, :meth:`stream_end_early`
     and :meth:`stream_stall` — are the exception: they break a streamed chat completion
@@ -216,6 +218,17 @@ class Fault:
         An aiohttp client reports this as :class:`aiohttp.ServerDisconnectedError`.
         """
         return cls._make("drop")
+
+    @classmethod
+    def drop_after_handling(cls) -> Fault:
+        """Handle the request as usual, then close the connection instead of answering.
+
+        Whatever the request does on the server happens (an upload part is stored), but
+        the answer is lost, so the client sees what :meth:`drop` shows it and cannot tell
+        whether the request took effect. Meant for answers sent in one piece: a streamed
+        answer would have gone out before the close.
+        """
+        return cls._make("drop_after_handling")
 
     @classmethod
     def drop_mid_body(cls, *, prefix: bytes = _LIST_PREFIX) -> Fault:

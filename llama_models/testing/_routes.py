@@ -20,6 +20,7 @@ from aiohttp import web
 from ._chat import create_chat_completion
 from ._models import ModelTable
 from ._moderations import create_moderation
+from ._uploads import UploadStore, create_upload, get_upload, upload_part
 
 if TYPE_CHECKING:
     import asyncio
@@ -56,6 +57,8 @@ class Call:
     released: asyncio.Event = attrs.field(kw_only=True)
     #: A stream fault the request drew, for a streaming handler to carry out.
     stream_fault: Fault | None = attrs.field(default=None, kw_only=True)
+    #: Upload sessions and finished files.
+    uploads: UploadStore = attrs.field(kw_only=True)
 
     def json(self, body: bytes, status: int = 200) -> web.Response:
         """Answer with already-serialized JSON `body`."""
@@ -158,4 +161,6 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/models/{model}", {"GET": retrieve_model}),
     Route("/v1/chat/completions", {"POST": create_chat_completion}, streams=True),
     Route("/v1/moderations", {"POST": create_moderation}),
+    Route("/v1/uploads", {"POST": create_upload}),
+    Route("/v1/uploads/{upload_id}", {"GET": get_upload, "POST": upload_part}),
 )

@@ -21,6 +21,7 @@ from ._recording import ConnectionTracker, RecordedRequest
 from ._replies import ChatReply, ReplyQueue
 from ._routes import JSON_CONTENT_TYPE, ROUTES, Call, Router, error_response
 from ._stream import misplaced_fault_detail
+from ._uploads import UploadedFile, UploadStore
 from ._window import RateLimitWindow
 
 __all__ = ["FakeLlamaAPI"]
@@ -37,7 +38,9 @@ class FakeLlamaAPI:
 
     It serves the real wire format (``GET /v1/models`` and ``GET /v1/models/{model}``,
     bearer-key auth, ``x-ratelimit-*`` headers, JSON error bodies), records every request
-    it receives, and misbehaves on cue through :meth:`enqueue` and :class:`Fault`.
+    it receives, and misbehaves on cue through :meth:`enqueue` and :class:`Fault`. Upload
+    sessions (``POST /v1/uploads``, ``GET`` and ``POST /v1/uploads/{upload_id}``) keep real
+    offsets, and :attr:`files` holds the files they complete.
 
     Run it on the current event loop with ``async with FakeLlamaAPI() as api:``, or on a
     background thread with its own loop with ``with FakeLlamaAPI() as api:`` (which also
@@ -80,6 +83,7 @@ class FakeLlamaAPI:
         self._lock = threading.Lock()  # guards the model table
         self._ledger = Ledger()
         self._replies = ReplyQueue()
+        self._uploads = UploadStore()
         self._window = RateLimitWindow()
         self._released: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
@@ -342,6 +346,14 @@ class FakeLlamaAPI:
         """How many queued replies no chat completion has used yet."""
         return len(self._replies)
 
+    @property
+    def files(self) -> dict[str, UploadedFile]:
+        """The files completed through the Uploads API so far, by file id.
+
+        A snapshot, in the order the files were completed; safe to read from any thread.
+        """
+        return self._uploads.files()
+
     # -- request handling ----------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
@@ -365,13 +377,29 @@ class FakeLlamaAPI:
         extra: dict[str, str] = {}
         if self._send_request_id:
             extra["x-request-id"] = "req_" + os.urandom(16).hex()
+        if fault is not None and fault.kind == "drop_after_handling":
+            # Handled as usual, so whatever the request does here happens (an upload part
+            # is stored); then the answer goes the way of a dropped connection.
+            await self._answer(request, path, method, None, released, extra)
+            fault = Fault.drop()
         if fault is not None:
             response = await apply_fault(fault, request, released, extra)
             if response is not None:
                 return response
             if fault.kind not in STREAM_KINDS:
                 fault = None
+        return await self._answer(request, path, method, fault, released, extra)
 
+    async def _answer(
+        self,
+        request: web.Request,
+        path: str,
+        method: str,
+        fault: Fault | None,
+        released: asyncio.Event,
+        extra: dict[str, str],
+    ) -> web.StreamResponse:
+        """Authenticate, route and handle a request that no fault has answered."""
         if not self._authorized(request.headers.get("Authorization")):
             return error_response(
                 401,
@@ -404,6 +432,7 @@ class FakeLlamaAPI:
             window=self._window,
             released=released,
             stream_fault=fault,
+            uploads=self._uploads,
         )
         return await handler(call)
 
