@@ -1,9 +1,11 @@
 """The ``llama-models`` command line.
 
 ``llama-models models list`` and ``llama-models models get ID`` print a table, or
-the API's JSON with ``--json``. ``--demo`` answers from the built-in fake Llama
-API, in process, so the command works with no key and no network. Failures
-print one line on stderr and exit with status 1 (2 for usage mistakes).
+the API's JSON with ``--json``; ``llama-models upload PATH --purpose P`` uploads a
+file and prints its file id, with a progress bar on stderr when that is a
+terminal. ``--demo`` answers from the built-in fake Llama API, in process, so the
+command works with no key and no network. Failures print one line on stderr and
+exit with status 1 (2 for usage mistakes).
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TextIO
+from typing import TextIO, get_args
 
 from ._client import AsyncLlamaClient
 from ._converter import unstructure
+from ._resources._source import guess_mime_type
+from ._resources.uploads import DEFAULT_PART_SIZE
 from .errors import LlamaError
+from .types.uploads import UploadMimeType, UploadPurpose
 
 # Shared options are SUPPRESSed so that they may stand before or after a subcommand;
 # these are their values when given nowhere.
@@ -86,6 +91,64 @@ async def _models_get(client: AsyncLlamaClient, args: argparse.Namespace, out: T
     )
 
 
+async def _upload(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
+    progress = _Progress(sys.stderr, draw=sys.stderr.isatty())
+    try:
+        file_id = await client.uploads.upload_file(
+            args.path,
+            purpose=args.purpose,
+            mime_type=args.mime_type,
+            part_size=args.part_size,
+            on_progress=progress,
+        )
+    finally:
+        progress.close()
+    if not args.json:
+        out.write(file_id + "\n")
+        return
+    filename = os.path.basename(args.path)
+    _print_json(
+        {
+            "file_id": file_id,
+            "filename": filename,
+            "bytes": progress.total,
+            "mime_type": args.mime_type or guess_mime_type(filename),
+            "purpose": args.purpose,
+        },
+        out,
+    )
+
+
+class _Progress:
+    """Keeps the file's size and, with *draw*, a bar like ``[###---]  50%  4.0 / 8.0 MiB``."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, *, draw: bool) -> None:
+        self._stream = stream
+        self._draw = draw
+        self._drawn = False
+        self.total = 0
+
+    def __call__(self, sent: int, total: int) -> None:
+        self.total = total
+        if not self._draw:
+            return
+        filled = self.WIDTH * sent // total
+        mib = 1024 * 1024
+        self._stream.write(
+            f"\r[{'#' * filled}{'-' * (self.WIDTH - filled)}] {100 * sent // total:3d}%  "
+            f"{sent / mib:.1f} / {total / mib:.1f} MiB"
+        )
+        self._stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:  # keep the last state in view and leave the cursor on a fresh line
+            self._stream.write("\n")
+            self._stream.flush()
+
+
 def _print_json(data: object, out: TextIO) -> None:
     out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -137,6 +200,33 @@ def _parser() -> argparse.ArgumentParser:
     getting = actions.add_parser("get", help="show one model", parents=[common])
     getting.add_argument("model_id", metavar="ID", help="the model id")
     getting.set_defaults(command=_models_get)
+
+    upload = groups.add_parser(
+        "upload", help="upload a file and print its file id", parents=[common]
+    )
+    upload.add_argument("path", metavar="PATH", help="the file to upload")
+    upload.add_argument(
+        "--purpose",
+        required=True,
+        choices=get_args(UploadPurpose),
+        metavar="PURPOSE",
+        help=f"what the file is for: {', '.join(get_args(UploadPurpose))}",
+    )
+    upload.add_argument(
+        "--mime-type",
+        choices=get_args(UploadMimeType),
+        metavar="TYPE",
+        help="the file's MIME type (default: guessed from the extension, e.g. .jsonl is "
+        "application/jsonl)",
+    )
+    upload.add_argument(
+        "--part-size",
+        type=int,
+        default=DEFAULT_PART_SIZE,
+        metavar="BYTES",
+        help=f"the largest part sent in one request (default: {DEFAULT_PART_SIZE})",
+    )
+    upload.set_defaults(command=_upload)
     return parser
 
 

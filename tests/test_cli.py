@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -172,3 +174,114 @@ def test_python_dash_m_runs_the_same_command() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert DOC_IDS[2] in result.stdout
+
+
+def test_demo_uploads_a_file_and_prints_its_id(tmp_path: Path) -> None:
+    """upload PATH --purpose P prints the file id alone, and nothing on a non-terminal stderr."""
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"messages": []}\n')
+    result = run("--demo", "upload", str(path), "--purpose", "messages_finetune")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"file_[0-9a-f]+\n", result.stdout)
+    assert result.stderr == ""
+
+
+def test_upload_sends_parts_and_prints_json(threaded_server: FakeLlamaAPI, tmp_path: Path) -> None:
+    """--part-size splits the file; --json describes the uploaded file."""
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"0123456789")
+    result = run(
+        "upload",
+        str(path),
+        "--purpose",
+        "attachment",
+        "--part-size",
+        "4",
+        "--json",
+        env={
+            "LLAMA_API_KEY": threaded_server.api_key,
+            "LLAMA_API_BASE_URL": threaded_server.base_url,
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    described = json.loads(result.stdout)
+    assert described == {
+        "file_id": described["file_id"],
+        "filename": "notes.txt",
+        "bytes": 10,
+        "mime_type": "text/plain",
+        "purpose": "attachment",
+    }
+    assert threaded_server.files[described["file_id"]].data == b"0123456789"
+    assert [r.headers.get("X-Upload-Offset") for r in threaded_server.requests] == [
+        None,
+        "0",
+        "4",
+        "8",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "text"),
+    [
+        ("missing.jsonl", [], "no such file"),
+        ("data.bin", [], "mime_type: cannot guess"),
+        ("train.jsonl", ["--part-size", "0"], "part_size must be an int >= 1"),
+    ],
+)
+def test_upload_mistakes_are_one_line(
+    tmp_path: Path, name: str, extra: list[str], text: str
+) -> None:
+    """A file that cannot be uploaded is reported on one line, exit 1."""
+    for existing in ("data.bin", "train.jsonl"):
+        (tmp_path / existing).write_bytes(b"{}\n")
+    result = run("--demo", "upload", str(tmp_path / name), "--purpose", "metadata", *extra)
+    assert_one_line_error(result, text)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["upload", "f.jsonl"],
+        ["upload", "f.jsonl", "--purpose", "training"],
+        ["upload", "f.jsonl", "--purpose", "metadata", "--mime-type", "image/bmp"],
+        ["upload", "f.jsonl", "--purpose", "metadata", "--part-size", "big"],
+    ],
+    ids=["no-purpose", "bad-purpose", "bad-type", "bad-size"],
+)
+def test_upload_usage_mistakes_exit_2(args: list[str]) -> None:
+    """A missing or unknown purpose, an unknown type or a non-number size is a usage error."""
+    result = run("--demo", *args)
+    assert result.returncode == 2
+    assert "usage: llama-models upload" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")
+def test_upload_draws_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """With stderr on a terminal, a bar is redrawn per part and ends on its own line."""
+    import pty
+
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"x" * 10)
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [COMMAND, "--demo", "upload", str(path), "--purpose", "attachment", "--part-size", "5"],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once everything written has been read
+            while chunk := os.read(controller, 4096):
+                shown += chunk
+    finally:
+        os.close(controller)
+    assert result.returncode == 0
+    assert re.fullmatch(r"file_[0-9a-f]+\n", result.stdout)
+    bars = shown.decode().replace("\r\n", "\n").split("\r")[1:]
+    assert [bar.split("]")[1].split()[0] for bar in bars] == ["0%", "50%", "100%"]
+    assert bars[-1].endswith("MiB\n")
