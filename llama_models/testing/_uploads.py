@@ -209,9 +209,7 @@ def _answer(call: Call, body: Mapping[str, Any]) -> web.Response:
 def _check_version(request: web.Request) -> None:
     version = request.headers.get("X-API-Version")
     if version is not None and version != API_VERSION:
-        raise _Refused(
-            400, "Bad request", f"X-API-Version must be {API_VERSION}, not {version!r}"
-        )
+        raise _Refused(400, "Bad request", f"X-API-Version must be {API_VERSION}, not {version!r}")
 
 
 def _creation_fields(request: web.Request, body: bytes) -> dict[str, Any]:
