@@ -1,8 +1,9 @@
 """Upload arguments and the local file behind ``uploads.upload_file``, checked up front.
 
 Every check that can fail runs before the first request, so a bad argument or
-path never leaves a half-created upload session behind. Parts are read off the event loop
-(in the default executor) because one part can be megabytes of disk I/O.
+path never leaves a half-created upload session behind. Parts are read off the
+event loop (in the default executor) because one part can be megabytes of disk
+I/O.
 """
 
 from __future__ import annotations
