@@ -1,13 +1,16 @@
 """A fake Llama API server for testing code that talks to the Llama API.
 
 `FakeLlamaAPI` serves the real wire format on a loopback port, records every request it
-receives, and misbehaves on cue with a `Fault` — HTTP errors, rate limiting, slow or
-stalled responses, dropped connections, broken JSON, redirects::
+receives, answers chat completions (whole or streamed) with scripted `ChatReply` values or
+a deterministic default, and misbehaves on cue with a `Fault` — HTTP errors, rate
+limiting, slow or stalled responses, dropped connections, broken JSON, redirects, streams
+that fail, break off or stall::
 
-    from llama_models.testing import FakeLlamaAPI, Fault
+    from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
 
     async with FakeLlamaAPI() as api:
         api.enqueue(Fault.rate_limited(retry_after="1"))
+        api.enqueue_replies(ChatReply.text("Hello!", chunk_size=2))
         ...  # point a client at api.base_url with api.api_key
 
 pytest users get a ready-made ``fake_llama_api`` fixture from

@@ -37,10 +37,22 @@ class FakeLlamaAPI:
     """A fake of the hosted Llama API on a loopback port, for tests and benchmarks.
 
     It serves the real wire format (``GET /v1/models`` and ``GET /v1/models/{model}``,
-    bearer-key auth, ``x-ratelimit-*`` headers, JSON error bodies), records every request
-    it receives, and misbehaves on cue through :meth:`enqueue` and :class:`Fault`. Upload
-    sessions (``POST /v1/uploads``, ``GET`` and ``POST /v1/uploads/{upload_id}``) keep real
-    offsets, and :attr:`files` holds the files they complete.
+    ``POST /v1/chat/completions``, whole or streamed as server-sent events, and
+    ``POST /v1/moderations``; bearer-key auth, request validation, ``x-ratelimit-*``
+    headers, JSON error bodies), records every request it receives, and misbehaves on
+    cue through :meth:`enqueue` and :class:`Fault`. Upload sessions (``POST /v1/uploads``,
+    ``GET`` and ``POST /v1/uploads/{upload_id}``) keep real offsets, and :attr:`files`
+    holds the files they complete.
+
+    Chat completions answer with the :class:`ChatReply` values queued by
+    :meth:`enqueue_replies`, first in, first out, or else with a deterministic default: a
+    JSON instance of a ``json_schema`` response format; after a user turn with tools, a
+    call of the chosen (or first) tool; after a tool result, ``The tool returned:
+    <content>``; otherwise ``You said: <last user text>``. ``max_completion_tokens`` cuts
+    a default text to that many words (stop reason ``length``). Tokens are counted as
+    words and come off ``x-ratelimit-remaining-tokens``. Moderations flag the categories
+    a small keyword table finds (``privacy`` for "password", ``self-harm`` for "hurt
+    myself", …).
 
     Run it on the current event loop with ``async with FakeLlamaAPI() as api:``, or on a
     background thread with its own loop with ``with FakeLlamaAPI() as api:`` (which also
