@@ -13,6 +13,7 @@ from upload_support import form_fields
 from llama_models import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     AsyncLlamaClient,
     BadRequestError,
     InternalServerError,
@@ -211,6 +212,36 @@ async def test_a_lost_answer_to_the_last_part_is_a_clear_error(
     assert len(server.files) == 1
 
 
+@pytest.mark.parametrize(
+    ("faults", "problem"),
+    [
+        ([(Fault.respond(200, json={"upload_id": "u", "offset": 0}), PARTS)], "from 0 to 0"),
+        ([(Fault.respond(200, json={"upload_id": "u", "offset": 10}), PARTS)], "no file_id"),
+        (
+            [
+                (Fault.drop(), PARTS),
+                (Fault.respond(200, json={"upload_id": "u", "offset": 11}), {"method": "GET"}),
+            ],
+            "reports offset 11 in a file of 10 bytes",
+        ),
+    ],
+    ids=["no-progress", "no-file-id", "offset-past-the-end"],
+)
+async def test_answers_that_make_no_sense_are_validation_errors(
+    client: AsyncLlamaClient,
+    server: FakeLlamaAPI,
+    jsonl: Path,
+    faults: list[tuple[Fault, dict[str, str]]],
+    problem: str,
+) -> None:
+    """An offset that does not move forward, or lies outside the file, stops the upload."""
+    for fault, where in faults:
+        server.enqueue(fault, **where)
+    with pytest.raises(APIResponseValidationError, match=problem) as caught:
+        await client.uploads.upload_file(jsonl, purpose="metadata")
+    assert caught.value.status_code == 200
+
+
 @pytest.mark.parametrize("change", [b"more", None], ids=["grows", "shrinks"])
 async def test_a_file_that_changes_size_stops_before_the_next_part(
     client: AsyncLlamaClient, server: FakeLlamaAPI, jsonl: Path, change: bytes | None
@@ -284,6 +315,28 @@ async def test_a_path_must_be_a_path(client: AsyncLlamaClient, server: FakeLlama
     """A path that is neither a str nor os.PathLike is refused before any request."""
     with pytest.raises(InvalidArgumentError, match=r"path must be a str or os\.PathLike"):
         await client.uploads.upload_file(42, purpose="metadata")  # type: ignore[arg-type]
+    assert server.requests == []
+
+
+async def test_a_bytes_path_works_too(
+    client: AsyncLlamaClient, server: FakeLlamaAPI, jsonl: Path
+) -> None:
+    """A path given as bytes is decoded like the operating system would."""
+    path: Any = os.fsencode(jsonl)  # not in the signature, but os.fspath accepts it
+    file_id = await client.uploads.upload_file(path, purpose="metadata")
+    assert server.files[file_id].filename == "train.jsonl"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "getuid") or os.getuid() == 0, reason="needs file permissions that bind"
+)
+async def test_an_unreadable_file_is_refused(
+    client: AsyncLlamaClient, server: FakeLlamaAPI, jsonl: Path
+) -> None:
+    """A file that cannot be opened is refused before any request, with the reason."""
+    jsonl.chmod(0)
+    with pytest.raises(InvalidArgumentError, match=r"cannot read .*Permission denied"):
+        await client.uploads.upload_file(jsonl, purpose="metadata")
     assert server.requests == []
 
 
