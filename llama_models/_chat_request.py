@@ -124,7 +124,7 @@ def _assistant(wire: dict[str, Any], where: str) -> dict[str, Any]:
     content = wire.get("content")
     if content is None:
         wire.pop("content", None)
-    elif isinstance(content, Mapping):
+    elif isinstance(content, (Mapping, TextContent, UnknownContent)):
         item, _ = _item(content, f"{where}.content", images_allowed=False)
         wire["content"] = item
     elif not isinstance(content, str):
@@ -193,7 +193,7 @@ def _item(item: object, where: str, *, images_allowed: bool) -> tuple[dict[str, 
     elif isinstance(item, ImageContent):
         item = {"type": "image_url", "image_url": {"url": item.url}}
     elif isinstance(item, UnknownContent):
-        item = item.data
+        return dict(item.data), 0  # the server's own item, of a type newer than this SDK
     elif isinstance(item, str):
         raise fail(
             f"{where} must be a content item such as {{'type': 'text', 'text': ...}}, not a bare str"

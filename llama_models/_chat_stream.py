@@ -232,7 +232,10 @@ class AsyncChatCompletionStream:
                 if not data:
                     self._end()
                     return False
-                events = decoder.feed(data)
+                try:
+                    events = decoder.feed(data)
+                except UnicodeDecodeError as exc:
+                    raise self._invalid(f"the stream is not valid UTF-8 ({exc.reason})") from None
                 if events:
                     error = self._parse(events)
                     if self._pending:
@@ -361,6 +364,7 @@ class AsyncChatCompletionStream:
         """Close the connection unless the stream already ended; on the loop's thread."""
         if self._state == _OPEN:
             self._state = _CLOSED
+            self._pending, self._index = [], 0
             self._body.close()
 
     def _abort_from_anywhere(self) -> None:

@@ -109,6 +109,7 @@ class ChatCompletionStream:
 
     def close(self) -> None:
         """Close the stream and its connection; harmless when already closed."""
+        self._batch, self._index = [], 0
         if not self._inner.closed:
             self._portal.call(self._inner.aclose)
 
@@ -129,6 +130,7 @@ class ChatCompletionStream:
     def _abort_soon(self) -> None:
         inner = self._inner
         if not inner.closed:
+            self._batch, self._index = [], 0
             self._portal.run_soon(inner._abort)
 
     def __repr__(self) -> str:
