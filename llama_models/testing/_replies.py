@@ -22,9 +22,13 @@ _WORD = re.compile(r"\S+\s*|\s+")
 Arguments = Mapping[str, Any] | str
 
 
+# One encoder for all: json.dumps builds a new one per call when given options.
+_COMPACT = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def compact_json(value: Any) -> str:
     """Serialize `value` without insignificant whitespace, non-ASCII characters kept as is."""
-    return _json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 @attrs.frozen
