@@ -235,7 +235,9 @@ def _check_image_url(url: str, where: str) -> None:
         raise fail(f"{where}: the image is larger than {MAX_IMAGE_BYTES:,} bytes (25 MB)")
 
 
-def _from_class(message: object) -> dict[str, Any]:
+def _from_class(
+    message: UserMessage | SystemMessage | ToolMessage | AssistantMessage,
+) -> dict[str, Any]:
     data = {a.name: getattr(message, a.name) for a in attrs.fields(type(message))}
     if isinstance(message, AssistantMessage) and not message.tool_calls:
         data.pop("tool_calls")
@@ -253,11 +255,11 @@ def tools_body(tools: object) -> list[dict[str, Any]]:
     for index, tool in enumerate(tools):
         where = f"tools[{index}]"
         if isinstance(tool, Tool):
-            function: dict[str, Any] = {"name": tool.name}
+            spelled: dict[str, Any] = {"name": tool.name}
             for key in ("description", "parameters", "strict"):
                 if getattr(tool, key) is not None:
-                    function[key] = getattr(tool, key)
-            tool = {"type": "function", "function": function}
+                    spelled[key] = getattr(tool, key)
+            tool = {"type": "function", "function": spelled}
         if not isinstance(tool, Mapping):
             raise fail(f"{where} must be a Tool or a dict, not {type(tool).__name__}")
         if tool.get("type") != "function":

@@ -237,12 +237,12 @@ class AsyncChatCompletionStream:
                 except UnicodeDecodeError as exc:
                     raise self._invalid(f"the stream is not valid UTF-8 ({exc.reason})") from None
                 if events:
-                    error = self._parse(events)
+                    failure = self._parse(events)
                     if self._pending:
-                        self._error = error  # raised once the chunks before it are read
+                        self._error = failure  # raised once the chunks before it are read
                         return True
-                    if error is not None:
-                        raise error
+                    if failure is not None:
+                        raise failure
                 elif decoder.buffered > self._max_line:
                     raise self._invalid(
                         "an event of the stream is longer than max_response_bytes "

@@ -184,7 +184,7 @@ def _dispatch_fn(
     tagged: Tagged, fallback: cattrs.Converter, cache: _Cache, unions: _Unions
 ) -> Callable[[Any], Any]:
     """Structure a member of a tagged union by its tag; new tags become the unknown class."""
-    members = {
+    members: dict[Any, Callable[[Any], Any]] = {
         tag: _generate(member, fallback, cache, unions) for tag, member in tagged.members.items()
     }
     key, unknown, allow_str = tagged.key, tagged.unknown, tagged.allow_str

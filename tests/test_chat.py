@@ -29,7 +29,7 @@ from llama_models import (
     UserMessage,
 )
 from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
-from llama_models.types import Metric, ModerationResult, Usage
+from llama_models.types import Message, Metric, ModerationResult, Usage
 
 pytestmark = pytest.mark.anyio
 
@@ -159,7 +159,7 @@ async def test_a_tool_calling_round_trip(client: AsyncLlamaClient, server: FakeL
         ChatReply.tool_call("get_weather", {"location": "Menlo Park"}, id="call-1"),
         ChatReply.text("The current temperature in Menlo Park is 47°F."),
     )
-    messages: list[object] = [UserMessage("What is the weather in Menlo Park?")]
+    messages: list[Message] = [UserMessage("What is the weather in Menlo Park?")]
     first = await client.chat.completions.create(model=MODEL, messages=messages, tools=[WEATHER])
     assert first.stop_reason == "tool_calls"
     assert first.text == ""

@@ -323,7 +323,7 @@ async def test_bad_requests_never_reach_the_server(
             model=MODEL, messages=HELLO, temperature=3, stream=True
         )
     with pytest.raises(InvalidArgumentError, match="idle_timeout applies to streams only"):
-        await client.chat.completions.create(model=MODEL, messages=HELLO, idle_timeout=1)
+        await client.chat.completions.create(model=MODEL, messages=HELLO, idle_timeout=1)  # type: ignore[call-overload]
     with pytest.raises(InvalidArgumentError, match="stream_timeout must be positive"):
         await client.chat.completions.create(
             model=MODEL, messages=HELLO, stream=True, stream_timeout=0
