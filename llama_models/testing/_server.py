@@ -346,10 +346,10 @@ class FakeLlamaAPI:
         """Queue scripted answers for upcoming chat completions, first in, first out.
 
         Each reply answers exactly one later ``POST /v1/chat/completions``, streamed or
-        not, that gets as far as an answer: requests rejected with a 4xx, or answered by
-        a fault other than a stream fault, leave the queue alone. With the queue empty
-        the server answers with its default reply. Safe to call from any thread while
-        the server runs.
+        not. Requests rejected with an error status, or answered by a fault instead,
+        leave the queue alone; a stream fault breaks off the reply it is applied to.
+        With the queue empty the server answers with its default reply. Safe to call
+        from any thread while the server runs.
         """
         self._replies.extend(replies)
 
