@@ -11,6 +11,26 @@ import aiohttp
 AUTH = {"Authorization": "Bearer test-key"}
 STREAM_HEADERS = {**AUTH, "Accept": "text/event-stream"}
 MODEL = "Llama-3.3-70B-Instruct"
+USER = {"role": "user", "content": "What is the weather in Menlo Park?"}
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Retrieve the current temperature for a specified location",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+            "additionalProperties": False,
+        },
+        "strict": True,
+    },
+}
+
+
+def image(number: int) -> dict[str, Any]:
+    """An image content item pointing at a made-up URL."""
+    return {"type": "image_url", "image_url": {"url": f"https://example.com/{number}.png"}}
 
 
 def chat(*messages: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
