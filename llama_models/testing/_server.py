@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hmac
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -19,8 +17,9 @@ from ._ledger import Ledger
 from ._models import DEFAULT_MODELS, ModelTable, synthetic_models
 from ._recording import ConnectionTracker, RecordedRequest
 from ._replies import ChatReply, ReplyQueue
-from ._routes import JSON_CONTENT_TYPE, ROUTES, Call, Router, error_response
-from ._stream import misplaced_fault_detail
+from ._responder import Responder
+from ._routes import ROUTES, Router
+from ._threaded import BackgroundLoop
 from ._uploads import UploadedFile, UploadStore
 from ._window import RateLimitWindow
 
@@ -90,22 +89,21 @@ class FakeLlamaAPI:
         self._send_request_id = send_request_id
         self._table = ModelTable.build(DEFAULT_MODELS if models is None else models)
         self._synthetic_next = 1
-        self._router = Router(ROUTES)
         self._connections = ConnectionTracker()
         self._lock = threading.Lock()  # guards the model table
         self._ledger = Ledger()
         self._replies = ReplyQueue()
         self._uploads = UploadStore()
         self._window = RateLimitWindow()
+        self._responder = Responder(
+            self._api_key_bytes, Router(ROUTES), self._window, self._replies, self._uploads
+        )
         self._released: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bound_port: int | None = None
         self._started = False
-        self._thread: threading.Thread | None = None
-        self._thread_loop: asyncio.AbstractEventLoop | None = None
-        self._thread_stop: asyncio.Event | None = None
-        self._thread_error: BaseException | None = None
+        self._background: BackgroundLoop | None = None
 
         self.app: web.Application = web.Application(client_max_size=_MAX_BODY)
         """The aiohttp application, for embedding the fake in your own aiohttp server."""
@@ -172,20 +170,15 @@ class FakeLlamaAPI:
         The thread runs its own event loop, so the server answers blocking clients and
         clients on any other event loop alike.
         """
-        if self._started or self._thread is not None:
+        if self._started or self._background is not None:
             raise RuntimeError("a FakeLlamaAPI serves once; create a new one to serve again")
-        ready = threading.Event()
-        thread = threading.Thread(
-            target=self._run_thread, args=(ready,), name="FakeLlamaAPI", daemon=True
-        )
-        self._thread = thread
-        thread.start()
-        ready.wait()
-        if self._runner is None:
-            thread.join()
-            self._thread = None
-            error, self._thread_error = self._thread_error, None
-            raise error or RuntimeError("the FakeLlamaAPI thread ended before it served")
+        background = BackgroundLoop(self.start, self.stop, name="FakeLlamaAPI")
+        self._background = background
+        try:
+            background.run()
+        except BaseException:
+            self._background = None
+            raise
         return self
 
     def __exit__(
@@ -195,36 +188,9 @@ class FakeLlamaAPI:
         traceback: TracebackType | None,
     ) -> None:
         """Stop the background server and wait for its thread to finish."""
-        thread, loop, stop = self._thread, self._thread_loop, self._thread_stop
-        if thread is None or loop is None or stop is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop already ended on its own
-            loop.call_soon_threadsafe(stop.set)
-        thread.join()
-        self._thread = None
-        error, self._thread_error = self._thread_error, None
-        if error is not None:
-            raise error
-
-    def _run_thread(self, ready: threading.Event) -> None:
-        try:
-            asyncio.run(self._serve_in_thread(ready))
-        except BaseException as exc:  # handed to the thread that called __enter__/__exit__
-            self._thread_error = exc
-        finally:
-            ready.set()
-
-    async def _serve_in_thread(self, ready: threading.Event) -> None:
-        self._thread_loop = asyncio.get_running_loop()
-        stop = self._thread_stop = asyncio.Event()
-        try:
-            await self.start()
-        finally:
-            ready.set()
-        try:
-            await stop.wait()
-        finally:
-            await self.stop()
+        background, self._background = self._background, None
+        if background is not None:
+            background.close()
 
     async def _on_startup(self, app: web.Application) -> None:
         self._released = asyncio.Event()
@@ -392,7 +358,7 @@ class FakeLlamaAPI:
         if fault is not None and fault.kind == "drop_after_handling":
             # Handled as usual, so whatever the request does here happens (an upload part
             # is stored); then the answer goes the way of a dropped connection.
-            await self._answer(request, path, method, None, released, extra)
+            await self._responder.answer(request, path, method, None, released, extra, self._table)
             fault = Fault.drop()
         if fault is not None:
             response = await apply_fault(fault, request, released, extra)
@@ -400,64 +366,9 @@ class FakeLlamaAPI:
                 return response
             if fault.kind not in STREAM_KINDS:
                 fault = None
-        return await self._answer(request, path, method, fault, released, extra)
-
-    async def _answer(
-        self,
-        request: web.Request,
-        path: str,
-        method: str,
-        fault: Fault | None,
-        released: asyncio.Event,
-        extra: dict[str, str],
-    ) -> web.StreamResponse:
-        """Authenticate, route and handle a request that no fault has answered."""
-        if not self._authorized(request.headers.get("Authorization")):
-            return error_response(
-                401,
-                "Unauthorized",
-                "Invalid API key",
-                {"Content-Type": JSON_CONTENT_TYPE, **extra},
-            )
-
-        headers = self._rate_limit_headers()
-        headers.update(extra)
-        resolved = self._router.resolve(path)
-        if resolved is None:
-            return error_response(404, "Not found", f"Path {path} not found", headers)
-        route, params = resolved
-        handler = route.handlers.get(method)
-        if handler is None:
-            headers["Allow"] = ", ".join(route.handlers)
-            return error_response(
-                405, "Method not allowed", f"Method {method} not allowed on {path}", headers
-            )
-        if fault is not None and not route.streams:
-            detail = misplaced_fault_detail(fault)
-            return error_response(500, "Internal Server Error", detail, headers)
-        call = Call(
-            request,
-            params,
-            headers,
-            self._table,
-            replies=self._replies,
-            window=self._window,
-            released=released,
-            stream_fault=fault,
-            uploads=self._uploads,
+        return await self._responder.answer(
+            request, path, method, fault, released, extra, self._table
         )
-        return await handler(call)
-
-    def _authorized(self, authorization: str | None) -> bool:
-        if authorization is None:
-            return False
-        scheme, _, token = authorization.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), self._api_key_bytes
-        )
-
-    def _rate_limit_headers(self) -> dict[str, str]:
-        return {"Content-Type": JSON_CONTENT_TYPE, **self._window.headers()}
 
     def __repr__(self) -> str:
         where = self.base_url if self._bound_port is not None else "not started"
