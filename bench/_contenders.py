@@ -45,11 +45,14 @@ from llama_models import AsyncLlamaClient, LlamaClient
 
 __all__ = [
     "MODEL_ID",
+    "AsyncCall",
     "Contender",
     "Job",
     "Op",
+    "SyncCall",
     "async_contender",
     "official_async",
+    "official_class",
     "official_sync",
     "official_version",
     "raw_aiohttp",
@@ -61,7 +64,7 @@ __all__ = [
 #: The model every ``retrieve`` asks for (one of the fake server's default four).
 MODEL_ID = "Llama-3.3-70B-Instruct"
 
-Op = Literal["list", "retrieve"]
+Op = Literal["list", "retrieve", "chat", "stream"]
 AsyncCall = Callable[[], Awaitable[object]]
 SyncCall = Callable[[], object]
 
@@ -78,6 +81,10 @@ class Job:
     workers: int = 1
     #: For ``list``: how many models each answer must hold (checked once, untimed).
     expect_models: int | None = None
+    #: For ``chat``: the reply text the answer must carry (checked once, untimed).
+    expect_text: str | None = None
+    #: For ``stream``: how many chunks every stream must yield (checked on every call).
+    expect_chunks: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +133,20 @@ def _pool(workers: int) -> AbstractContextManager[ThreadPoolExecutor | None]:
     return ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext()
 
 
+def _reply_text(result: object) -> object:
+    """The reply text of a chat completion: a JSON dict, an attrs or a pydantic object."""
+    if isinstance(result, dict):
+        return result["completion_message"]["content"]["text"]
+    content = getattr(getattr(result, "completion_message", None), "content", None)
+    return getattr(content, "text", content)
+
+
 def _check(result: object, job: Job) -> None:
     """Make sure a warm-up answer is the real thing, so no contender times an error path."""
+    if job.expect_text is not None:
+        text = _reply_text(result)
+        if text != job.expect_text:
+            raise RuntimeError(f"expected the reply {job.expect_text!r}, got {text!r}")
     if job.expect_models is None:
         return
     data = result.get("data") if isinstance(result, dict) else result
@@ -248,14 +267,14 @@ def official_version() -> str | None:
         return None
 
 
-def _official_class(name: str) -> object:
+def official_class(name: str) -> object:
     """A class of llama_api_client, which the caller casts to its protocol."""
     return cast(object, getattr(importlib.import_module("llama_api_client"), name))
 
 
 @contextmanager
 def _official_sync(job: Job) -> Iterator[SyncCall]:
-    make = cast("Callable[..., _OfficialClient]", _official_class("LlamaAPIClient"))
+    make = cast("Callable[..., _OfficialClient]", official_class("LlamaAPIClient"))
     client = make(api_key=job.api_key, base_url=job.base_url)
     try:
         if job.op == "list":
@@ -268,7 +287,7 @@ def _official_sync(job: Job) -> Iterator[SyncCall]:
 
 @asynccontextmanager
 async def _official_async(job: Job) -> AsyncIterator[AsyncCall]:
-    make = cast("Callable[..., _OfficialAsyncClient]", _official_class("AsyncLlamaAPIClient"))
+    make = cast("Callable[..., _OfficialAsyncClient]", official_class("AsyncLlamaAPIClient"))
     client = make(api_key=job.api_key, base_url=job.base_url)
     try:
         if job.op == "list":

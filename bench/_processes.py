@@ -24,17 +24,25 @@ class FakeServer:
 
         with FakeServer(api_key="k", extra_models=9996) as server:
             server.base_url  # "http://127.0.0.1:PORT/v1"
+
+    With *stream_chunks*, every streamed chat completion gets a text reply of that many
+    chunks (``--stream-chunks``); plain chat completions get the default reply.
     """
 
-    def __init__(self, *, api_key: str, extra_models: int = 0) -> None:
+    def __init__(
+        self, *, api_key: str, extra_models: int = 0, stream_chunks: int | None = None
+    ) -> None:
         self.api_key = api_key
         self.extra_models = extra_models
+        self.stream_chunks = stream_chunks
         self.base_url = ""
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> FakeServer:
         command = [sys.executable, "-m", "llama_models.testing", "--port", "0"]
         command += ["--api-key", self.api_key, "--models", str(self.extra_models)]
+        if self.stream_chunks is not None:
+            command += ["--stream-chunks", str(self.stream_chunks)]
         self._proc = proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
             line = _read_line(proc, _START_TIMEOUT)

@@ -4,7 +4,8 @@ Every result is a ratio to a raw-aiohttp baseline timed in the same run: the
 contenders take turns, round after round, and each reports its median. See
 bench/README.md for what each measurement means.
 
-    python bench/run.py [--quick] [--rounds N] [--only {latency,throughput,decode,import}]
+    python bench/run.py [--quick] [--rounds N]
+                        [--only {latency,throughput,decode,chat,stream,import}]
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
+from _chat_contenders import (
+    CHAT_REPLY,
+    official_chat_async,
+    official_chat_sync,
+    raw_chat,
+    sdk_chat_async,
+    sdk_chat_blocking,
+)
 from _contenders import (
     Contender,
     Job,
@@ -38,7 +47,10 @@ API_KEY = "bench-key"
 #: The fake server always serves four models; the decode server adds this many.
 DEFAULT_MODELS = 4
 DECODE_MODELS = 10_000
-SECTIONS = ("latency", "throughput", "decode", "import")
+#: Text chunks of the streamed reply; every stream also has start, complete and metrics.
+STREAM_CHUNKS = 20_000
+STREAM_EVENTS = STREAM_CHUNKS + 3
+SECTIONS = ("latency", "throughput", "decode", "chat", "stream", "import")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 
 
@@ -55,18 +67,23 @@ class Plan:
     decode_calls: int
     decode_warmup: int
     import_runs: int
+    chat_calls: int
+    chat_warmup: int
+    stream_calls: int
+    stream_warmup: int
 
     def describe(self) -> str:
         return (
             f"{self.rounds} rounds; per round and contender: {self.latency_calls} sequential "
             f"retrieves, {self.throughput_calls} lists with {self.workers} in flight, "
-            f"{self.decode_calls} lists of {DECODE_MODELS:,} models; "
-            f"imports best of {self.import_runs}"
+            f"{self.decode_calls} lists of {DECODE_MODELS:,} models, {self.chat_calls} "
+            f"sequential chat completions, {self.stream_calls} streams of "
+            f"{STREAM_EVENTS:,} chunks; imports best of {self.import_runs}"
         )
 
 
-FULL = Plan(5, 2000, 200, 4000, 640, 64, 30, 3, 7)
-QUICK = Plan(3, 300, 50, 640, 128, 64, 3, 1, 3)
+FULL = Plan(5, 2000, 200, 4000, 640, 64, 30, 3, 7, 2000, 200, 5, 1)
+QUICK = Plan(3, 300, 50, 640, 128, 64, 3, 1, 3, 300, 50, 2, 1)
 
 
 def progress(message: str) -> None:
@@ -97,14 +114,16 @@ class Section:
     ours: Sequence[Contender]
     official: Sequence[Contender]
     targets: dict[str, Target]
+    #: The baseline, raw aiohttp making the section's request by hand.
+    raw: Contender = raw_aiohttp
 
     def run(self, label: str, job: Job, plan: Plan, has_official: bool) -> list[Row]:
-        contenders = [raw_aiohttp, *self.ours, *(self.official if has_official else ())]
+        contenders = [self.raw, *self.ours, *(self.official if has_official else ())]
         samples = interleave(label, contenders, job, plan.rounds)
         rows = summarize(
             self.title,
             samples,
-            baseline=raw_aiohttp.name,
+            baseline=self.raw.name,
             metric=self.metric,
             targets=self.targets,
         )
@@ -169,6 +188,43 @@ def decode(base_url: str, plan: Plan, has_official: bool) -> list[Row]:
     return section.run("decode", job, plan, has_official)
 
 
+def chat(base_url: str, plan: Plan, has_official: bool) -> list[Row]:
+    section = Section(
+        "chat, sequential",
+        per_call(1e6, "µs/call", plan.chat_calls, 0),
+        [sdk_chat_async, sdk_chat_blocking],
+        [official_chat_sync, official_chat_async],
+        {sdk_chat_async.name: Target(1.2)},
+        raw=raw_chat,
+    )
+    job = Job(base_url, API_KEY, "chat", plan.chat_calls, plan.chat_warmup, expect_text=CHAT_REPLY)
+    return section.run("chat", job, plan, has_official)
+
+
+def stream(base_url: str, plan: Plan, has_official: bool) -> list[Row]:
+    chunks = plan.stream_calls * STREAM_EVENTS
+    section = Section(
+        f"stream of {STREAM_EVENTS:,} chunks",
+        Metric("chunks/s", lambda seconds: chunks / seconds),
+        [sdk_chat_async, sdk_chat_blocking],
+        [official_chat_sync, official_chat_async],
+        {
+            sdk_chat_async.name: Target(0.5, upper=False),
+            sdk_chat_blocking.name: Target(0.35, upper=False),
+        },
+        raw=raw_chat,
+    )
+    job = Job(
+        base_url,
+        API_KEY,
+        "stream",
+        plan.stream_calls,
+        plan.stream_warmup,
+        expect_chunks=STREAM_EVENTS,
+    )
+    return section.run("stream", job, plan, has_official)
+
+
 def imports(plan: Plan, has_official: bool) -> list[Row]:
     """``import X`` in fresh interpreters, interleaved; the best run of each counts."""
     title = "import, fresh process"
@@ -210,7 +266,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark llama_models against raw aiohttp and llama-api-client.",
     )
-    parser.add_argument("--quick", action="store_true", help="a small smoke run (~20 s)")
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (about a minute)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds per measurement")
     parser.add_argument(
         "--only",
@@ -239,16 +295,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     with ExitStack() as stack:
 
-        def serve(extra_models: int) -> str:
-            server = FakeServer(api_key=API_KEY, extra_models=extra_models)
+        def serve(extra_models: int = 0, stream_chunks: int | None = None) -> str:
+            server = FakeServer(
+                api_key=API_KEY, extra_models=extra_models, stream_chunks=stream_chunks
+            )
             return stack.enter_context(server).base_url
 
-        small = serve(0) if {"latency", "throughput"} & set(selected) else ""
+        small = serve() if {"latency", "throughput", "chat"} & set(selected) else ""
         large = serve(DECODE_MODELS - DEFAULT_MODELS) if "decode" in selected else ""
+        streams = serve(stream_chunks=STREAM_CHUNKS) if "stream" in selected else ""
         runs: dict[str, Callable[[], list[Row]]] = {
             "latency": lambda: latency(small, plan, has_official),
             "throughput": lambda: throughput(small, plan, has_official),
             "decode": lambda: decode(large, plan, has_official),
+            "chat": lambda: chat(small, plan, has_official),
+            "stream": lambda: stream(streams, plan, has_official),
             "import": lambda: imports(plan, has_official),
         }
         for name in SECTIONS:

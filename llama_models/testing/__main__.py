@@ -1,7 +1,13 @@
 """Serve the fake Llama API from the command line.
 
-``python -m llama_models.testing [--host 127.0.0.1] [--port 0] [--api-key KEY] [--models N]``
-prints one line, ``serving on http://HOST:PORT/v1``, then serves until SIGINT or SIGTERM.
+``python -m llama_models.testing [--host 127.0.0.1] [--port 0] [--api-key KEY] [--models N]
+[--stream-chunks N]`` prints one line, ``serving on http://HOST:PORT/v1``, then serves until
+SIGINT or SIGTERM.
+
+``--stream-chunks N`` is for throughput benchmarks: every streamed chat completion is then
+answered with the same text reply of N ``progress`` events (N + 3 events with ``start``,
+``complete`` and ``metrics``), each delta the text ``"word "``. Plain chat completions keep
+the default reply.
 """
 
 from __future__ import annotations
@@ -9,11 +15,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from aiohttp import web
+
+from ._replies import ChatReply
 from ._server import FakeLlamaAPI
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler, Middleware
+
+#: The text of every progress event a ``--stream-chunks`` reply sends.
+STREAM_CHUNK = "word "
+_CHAT_PATH = "/v1/chat/completions"
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -31,10 +49,43 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="N",
         help="add N synthetic models (synthetic-model-00001, ...) to the default four",
     )
+    parser.add_argument(
+        "--stream-chunks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer every streamed chat completion with a text reply of N chunks "
+        "(for benchmarks; plain chat completions keep the default reply)",
+    )
     args = parser.parse_args(argv)
     if args.models < 0:
         parser.error("--models must be >= 0")
+    if args.stream_chunks is not None and args.stream_chunks < 1:
+        parser.error("--stream-chunks must be >= 1")
     return args
+
+
+def stream_reply_middleware(server: FakeLlamaAPI, chunks: int) -> Middleware:
+    """A middleware that scripts the `chunks`-chunk reply for each streamed chat completion.
+
+    It queues the reply as a ``"stream": true`` request arrives, unless a reply is already
+    waiting (one left by a streamed request the server rejected), so replies never pile up.
+    """
+    reply = ChatReply.text(STREAM_CHUNK * chunks, chunk_size=len(STREAM_CHUNK))
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.raw_path.partition("?")[0]
+        if request.method == "POST" and path == _CHAT_PATH and not server.pending_replies:
+            try:
+                streaming = json.loads(await request.read()).get("stream") is True
+            except (ValueError, AttributeError):
+                streaming = False  # the handler rejects the body itself
+            if streaming:
+                server.enqueue_replies(reply)
+        return await handler(request)
+
+    return middleware
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -46,6 +97,8 @@ async def _serve(args: argparse.Namespace) -> None:
             loop.add_signal_handler(signum, stop.set)
     server = FakeLlamaAPI(api_key=args.api_key, host=args.host, port=args.port)
     server.add_synthetic_models(args.models)
+    if args.stream_chunks is not None:
+        server.app.middlewares.append(stream_reply_middleware(server, args.stream_chunks))
     async with server:
         print(f"serving on {server.base_url}", flush=True)
         await stop.wait()
