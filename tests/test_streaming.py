@@ -449,3 +449,13 @@ async def test_structured_output_streams_as_text(
     schema = JsonSchemaFormat("Point", {"type": "object", "properties": {"x": {"type": "integer"}}})
     stream = await open_stream(client, response_format=schema)
     assert (await stream.final_completion()).parse_json() == {"x": 0}
+
+
+async def test_a_connection_dropped_before_the_stream_starts_is_not_resent(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
+    """A POST the server may have acted on is never sent twice, stream or not."""
+    server.enqueue(Fault.drop())
+    with pytest.raises(APIConnectionError):
+        await open_stream(client)
+    assert len(server.requests) == 1

@@ -17,6 +17,7 @@ from llama_models import (
     StreamInterruptedError,
 )
 from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
+from llama_models.types import UnknownEvent
 
 MODEL = "Llama-3.3-70B-Instruct"
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -150,3 +151,22 @@ def test_idle_timeout(threaded_server: FakeLlamaAPI) -> None:
         pytest.raises(APITimeoutError, match="idle_timeout"),
     ):
         open_stream(client).final_completion()
+
+
+def test_stream_timeout_and_unknown_events(
+    sync_client: LlamaClient, threaded_server: FakeLlamaAPI
+) -> None:
+    """stream_timeout bounds a blocking stream; unknown event types pass through."""
+    threaded_server.enqueue_replies(ChatReply.text("word " * 100, event_delay=0.02))
+    with pytest.raises(APITimeoutError, match="stream_timeout"):
+        open_stream(sync_client, stream_timeout=0.3).final_completion()
+    body = (
+        'data: {"event": {"event_type": "start", "delta": {"type": "text", "text": ""}}}\n\n'
+        'data: {"event": {"event_type": "thinking", "delta": {"type": "text", "text": "?"}}}\n\n'
+        'data: {"event": {"event_type": "complete", "delta": {"type": "text", "text": "ok"},'
+        ' "stop_reason": "stop"}}\n\n'
+    )
+    threaded_server.enqueue(Fault.respond(200, body=body, content_type="text/event-stream"))
+    chunks = list(open_stream(sync_client))
+    assert isinstance(chunks[1].event, UnknownEvent)
+    assert [chunk.text for chunk in chunks] == ["", "", "ok"]
