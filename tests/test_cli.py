@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from llama_models import __version__
-from llama_models.testing import FakeLlamaAPI
+from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
 
 COMMAND = str(Path(sys.executable).with_name("llama-models"))
 DOC_IDS = [
@@ -25,15 +25,23 @@ DOC_IDS = [
 ]
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [COMMAND, *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
         env={**os.environ, **(env or {})},
     )
+
+
+def api_env(server: FakeLlamaAPI) -> dict[str, str]:
+    """The environment that points the command at *server*."""
+    return {"LLAMA_API_KEY": server.api_key, "LLAMA_API_BASE_URL": server.base_url}
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:
@@ -285,3 +293,210 @@ def test_upload_draws_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     bars = shown.decode().replace("\r\n", "\n").split("\r")[1:]
     assert [bar.split("]")[1].split()[0] for bar in bars] == ["0%", "50%", "100%"]
     assert bars[-1].endswith("MiB\n")
+
+
+# -- chat ------------------------------------------------------------------------------
+
+DEFAULT_CHAT_MODEL = "Llama-4-Maverick-17B-128E-Instruct-FP8"
+
+
+def test_demo_chat_prints_the_reply() -> None:
+    """chat PROMPT prints the reply's text and a newline, and nothing else."""
+    result = run("--demo", "chat", "Hello there")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "You said: Hello there\n", "")
+
+
+def test_chat_sends_the_system_message_first(threaded_server: FakeLlamaAPI) -> None:
+    """--system goes before the prompt; --model, --max-tokens and --temperature are sent."""
+    result = run(
+        "chat",
+        "What is 2 + 2?",
+        "--system",
+        "Answer in one word.",
+        "--model",
+        "Llama-3.3-8B-Instruct",
+        "--max-tokens",
+        "50",
+        "--temperature",
+        "0.5",
+        env=api_env(threaded_server),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "You said: What is 2 + 2?\n"
+    (request,) = threaded_server.requests
+    assert request.json() == {
+        "model": "Llama-3.3-8B-Instruct",
+        "messages": [
+            {"role": "system", "content": "Answer in one word."},
+            {"role": "user", "content": "What is 2 + 2?"},
+        ],
+        "max_completion_tokens": 50,
+        "temperature": 0.5,
+    }
+
+
+def test_chat_uses_the_default_model(threaded_server: FakeLlamaAPI) -> None:
+    """Without --model the chat goes to Llama 4 Maverick, as --help says."""
+    result = run("chat", "hi", env=api_env(threaded_server))
+    assert result.returncode == 0, result.stderr
+    assert threaded_server.requests[0].json() == {
+        "model": DEFAULT_CHAT_MODEL,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    assert f"default: {DEFAULT_CHAT_MODEL}" in run("chat", "--help").stdout
+
+
+def test_chat_stream_prints_the_deltas_then_a_newline(threaded_server: FakeLlamaAPI) -> None:
+    """--stream asks for a stream and prints the same text as the plain command."""
+    threaded_server.enqueue_replies(ChatReply.text("Hello there", chunks=["Hel", "lo ", "there"]))
+    result = run("chat", "hi", "--stream", env=api_env(threaded_server))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "Hello there\n", "")
+    assert threaded_server.requests[0].json()["stream"] is True
+
+
+def test_chat_json_prints_the_whole_completion() -> None:
+    """--json prints the ChatCompletion as the API's JSON."""
+    result = run("--demo", "chat", "hi", "--json")
+    assert result.returncode == 0, result.stderr
+    completion = json.loads(result.stdout)
+    assert completion["completion_message"]["content"] == {"type": "text", "text": "You said: hi"}
+    assert completion["completion_message"]["stop_reason"] == "stop"
+    assert {metric["metric"] for metric in completion["metrics"]} == {
+        "num_prompt_tokens",
+        "num_completion_tokens",
+        "num_total_tokens",
+    }
+
+
+def test_chat_stream_json_prints_only_the_final_completion() -> None:
+    """--stream --json prints the accumulated completion alone, equal to the plain one's."""
+    plain = json.loads(run("--demo", "chat", "hi", "--json").stdout)
+    result = run("--demo", "chat", "hi", "--stream", "--json")
+    assert result.returncode == 0, result.stderr
+    streamed = json.loads(result.stdout)  # no text before the JSON
+    assert {**streamed, "id": None} == {**plain, "id": None}
+
+
+def test_chat_reads_a_dash_prompt_from_stdin(threaded_server: FakeLlamaAPI) -> None:
+    """PROMPT - reads the prompt from stdin, without its trailing newline."""
+    result = run("chat", "-", env=api_env(threaded_server), stdin="line one\nline two\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "You said: line one\nline two\n"
+    assert threaded_server.requests[0].json()["messages"] == [
+        {"role": "user", "content": "line one\nline two"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "status", "text"),
+    [
+        ("--temperature", "warm", 2, "invalid float value: 'warm'"),
+        ("--temperature", "5", 1, "temperature must be between 0 and 1, got 5.0"),
+        ("--temperature", "nan", 1, "temperature must be a number"),
+        ("--max-tokens", "0", 1, "max_completion_tokens must be >= 1"),
+    ],
+)
+def test_chat_bad_numbers_fail_before_any_request(
+    threaded_server: FakeLlamaAPI, option: str, value: str, status: int, text: str
+) -> None:
+    """A non-number is a usage error (2), an out-of-range one an argument error (1); no request."""
+    result = run("chat", "hi", option, value, env=api_env(threaded_server))
+    if status == 2:
+        assert result.returncode == 2
+        assert "usage: llama-models chat" in result.stderr
+        assert text in result.stderr
+    else:
+        assert_one_line_error(result, text)
+    assert threaded_server.requests == []
+
+
+def test_chat_mid_stream_error_ends_the_line_then_one_error_line(
+    threaded_server: FakeLlamaAPI,
+) -> None:
+    """The text that arrived stays on stdout, ended by a newline; stderr has one line; exit 1."""
+    threaded_server.enqueue_replies(ChatReply.text("Hello there", chunks=["Hel", "lo ", "there"]))
+    threaded_server.enqueue(Fault.stream_error(after=3))  # start, "Hel", "lo ", then the error
+    result = run("chat", "hi", "--stream", env=api_env(threaded_server))
+    assert result.returncode == 1
+    assert result.stdout == "Hello \n"
+    assert result.stderr.splitlines() == [
+        "llama-models: error: the server reported an error mid-stream: Generation failed"
+    ]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGINT to send")
+def test_chat_stream_ctrl_c_exits_130_without_a_traceback(threaded_server: FakeLlamaAPI) -> None:
+    """Each delta is flushed as it arrives; Ctrl-C then ends the stream and its line, status 130."""
+    import signal
+
+    threaded_server.enqueue_replies(ChatReply.text("Hello there", chunks=["Hel", "lo ", "there"]))
+    threaded_server.enqueue(Fault.stream_stall(after=2))  # start, "Hel", then silence
+    with subprocess.Popen(
+        [COMMAND, "chat", "hi", "--stream"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **api_env(threaded_server)},
+    ) as process:
+        assert process.stdout is not None
+        first = os.read(process.stdout.fileno(), 100)  # arrives while the stream is stalled
+        process.send_signal(signal.SIGINT)
+        rest, errors = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert (first + rest).decode() == "Hel\n"
+    assert errors == b""
+
+
+# -- moderate --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("What is your password?", "flagged: privacy (Llama-Guard)"),
+        ("I will hurt myself for your password", "flagged: privacy, self-harm (Llama-Guard)"),
+        ("What a lovely day.", "not flagged (Llama-Guard)"),
+    ],
+)
+def test_demo_moderate_prints_one_line_and_exits_0(text: str, line: str) -> None:
+    """moderate TEXT prints the verdict and the model on one line; flagged or not, status 0."""
+    result = run("--demo", "moderate", text)
+    assert (result.returncode, result.stdout, result.stderr) == (0, line + "\n", "")
+
+
+def test_moderate_json_and_model(threaded_server: FakeLlamaAPI) -> None:
+    """--json prints the API's JSON; --model is sent; the text goes as one user message."""
+    result = run(
+        "moderate",
+        "my credit card",
+        "--json",
+        "--model",
+        "Llama-Guard-4-12B",
+        env=api_env(threaded_server),
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "model": "Llama-Guard-4-12B",
+        "results": [{"flagged": True, "flagged_categories": ["privacy"]}],
+    }
+    assert threaded_server.requests[0].json() == {
+        "model": "Llama-Guard-4-12B",
+        "messages": [{"role": "user", "content": "my credit card"}],
+    }
+
+
+def test_moderate_reads_a_dash_text_from_stdin(threaded_server: FakeLlamaAPI) -> None:
+    """TEXT - reads the text from stdin; without --model none is sent (the API's default)."""
+    result = run("moderate", "-", env=api_env(threaded_server), stdin="Hello.\n")
+    assert (result.returncode, result.stdout) == (0, "not flagged (Llama-Guard)\n")
+    assert threaded_server.requests[0].json() == {
+        "messages": [{"role": "user", "content": "Hello."}]
+    }
+
+
+def test_demo_moderate_json_with_an_unknown_model_is_one_line() -> None:
+    """--demo answers moderations like the API: an unknown safety model is a 404."""
+    result = run("moderate", "hi", "--demo", "--json", "--model", "Llama-3.3-8B-Instruct")
+    assert_one_line_error(result, "404: Model Llama-3.3-8B-Instruct not found")
+    flagged = json.loads(run("moderate", "password", "--demo", "--json").stdout)
+    assert flagged["results"][0]["flagged"] is True

@@ -1,0 +1,125 @@
+"""The ``llama-models`` command line; each command group lives in a module of its own.
+
+``llama-models models list`` and ``llama-models models get ID`` print a table, or
+the API's JSON with ``--json``; ``llama-models chat PROMPT`` prints the reply (as it
+arrives with ``--stream``); ``llama-models moderate TEXT`` prints Llama Guard's
+verdict; ``llama-models upload PATH --purpose P`` uploads a file and prints its file
+id, with a progress bar on stderr when that is a terminal. ``--demo`` answers from
+the built-in fake Llama API, in process, so the command works with no key and no
+network. Failures print one line on stderr and exit with status 1 (2 for usage
+mistakes); Ctrl-C exits with status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from .._client import AsyncLlamaClient
+from ..errors import LlamaError
+from . import _chat, _models, _moderate, _upload
+
+if TYPE_CHECKING:
+    from ._common import Command
+
+__all__ = ["main"]
+
+# Shared options are SUPPRESSed so that they may stand before or after a subcommand;
+# these are their values when given nowhere.
+_DEFAULTS = {"api_key": None, "base_url": None, "timeout": 60.0, "json": False, "demo": False}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with *argv* (``sys.argv[1:]`` when ``None``); return the exit status."""
+    args = _parser().parse_args(argv)
+    for name, default in _DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    try:
+        if getattr(args, "text", None) == "-":  # chat's PROMPT or moderate's TEXT
+            args.text = _read_stdin()
+        asyncio.run(_run(args, sys.stdout))
+    except LlamaError as exc:
+        print(f"llama-models: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return 0
+
+
+def _read_stdin() -> str:
+    """All of stdin, without its trailing newlines (as the shell's ``$(cat)`` has it)."""
+    try:
+        return sys.stdin.read().rstrip("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LlamaError(f"cannot read stdin: {exc}") from None
+
+
+async def _run(args: argparse.Namespace, out: TextIO) -> None:
+    command: Command = args.command
+    if args.demo:
+        from ..testing import FakeLlamaAPI
+
+        async with FakeLlamaAPI() as server:
+            if sys.stderr.isatty():  # a human should know; a script's stderr stays clean
+                print("(demo: answers come from the built-in fake Llama API)", file=sys.stderr)
+            async with AsyncLlamaClient(
+                api_key=server.api_key, base_url=server.base_url, timeout=args.timeout
+            ) as client:
+                await command(client, args, out)
+        return
+    async with AsyncLlamaClient(
+        api_key=args.api_key, base_url=args.base_url, timeout=args.timeout
+    ) as client:
+        await command(client, args, out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--api-key", default=argparse.SUPPRESS, help="API key (default: $LLAMA_API_KEY)"
+    )
+    common.add_argument(
+        "--base-url",
+        default=argparse.SUPPRESS,
+        help="API root (default: $LLAMA_API_BASE_URL or https://api.llama.com/v1)",
+    )
+    common.add_argument(
+        "--timeout", type=float, default=argparse.SUPPRESS, help="seconds per call (default: 60)"
+    )
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print the API's JSON"
+    )
+    common.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="answer from a built-in fake server: no key, no network",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="llama-models",
+        description="Talk to Meta's hosted Llama API from the command line.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    groups = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    _models.add_commands(groups, common)
+    _chat.add_command(groups, common)
+    _moderate.add_command(groups, common)
+    _upload.add_command(groups, common)
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__

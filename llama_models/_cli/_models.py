@@ -1,0 +1,47 @@
+"""``llama-models models list`` and ``llama-models models get ID``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, TextIO
+
+from .._converter import unstructure
+from ._common import print_json, print_table
+
+if TYPE_CHECKING:
+    from .._client import AsyncLlamaClient
+    from ._common import Groups
+
+__all__ = ["add_commands"]
+
+
+def add_commands(groups: Groups, common: argparse.ArgumentParser) -> None:
+    """Add ``models list`` and ``models get`` to *groups*."""
+    models = groups.add_parser("models", help="list and inspect models", parents=[common])
+    actions = models.add_subparsers(title="model commands", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="list the available models", parents=[common])
+    listing.set_defaults(command=_models_list)
+    getting = actions.add_parser("get", help="show one model", parents=[common])
+    getting.add_argument("model_id", metavar="ID", help="the model id")
+    getting.set_defaults(command=_models_get)
+
+
+async def _models_list(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
+    models = await client.models.list()
+    if args.json:
+        print_json(unstructure(models), out)
+        return
+    rows = [("ID", "CREATED", "OWNER")]
+    rows += [(m.id, m.created_at.strftime("%Y-%m-%d"), m.owned_by) for m in models]
+    print_table(rows, out)
+
+
+async def _models_get(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
+    model = await client.models.retrieve(args.model_id)
+    if args.json:
+        print_json(unstructure(model), out)
+        return
+    created = model.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    print_table(
+        [("id", model.id), ("created", created), ("owned_by", model.owned_by)], out, header=False
+    )
