@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+import signal
+import subprocess
+import sys
+import textwrap
 from typing import Any
 
 import attrs
@@ -170,3 +174,52 @@ def test_stream_timeout_and_unknown_events(
     chunks = list(open_stream(sync_client))
     assert isinstance(chunks[1].event, UnknownEvent)
     assert [chunk.text for chunk in chunks] == ["", "", "ok"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_ctrl_c_while_streaming_closes_the_stream(threaded_server: FakeLlamaAPI) -> None:
+    """Ctrl-C while waiting for the next chunk closes the stream; the client stays usable."""
+    threaded_server.enqueue(Fault.stream_stall(after=2))
+    script = textwrap.dedent(
+        """
+        import sys
+        from llama_models import LlamaClient
+        with LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2]) as client:
+            stream = client.chat.completions.create(
+                model="Llama-3.3-70B-Instruct",
+                messages=[{"role": "user", "content": "Hello"}],
+                stream=True,
+            )
+            try:
+                for chunk in stream:
+                    print(chunk.event.event_type, flush=True)
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+            # Closing runs on the client's loop, so it is done before the next call.
+            print(len(client.models.list()), stream.closed, flush=True)
+        """
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            script,
+            threaded_server.api_key,
+            threaded_server.base_url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert [proc.stdout.readline(), proc.stdout.readline()] == ["start\n", "progress\n"]
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert stdout.split("\n")[:2] == ["interrupted", "4 True"], stderr
+    assert proc.returncode == 0
+    assert stderr == ""
