@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -22,20 +21,6 @@ TIME_TOOL = {
         "parameters": {"type": "object", "properties": {"utc_offset": {"type": "integer"}}},
     },
 }
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeLlamaAPI]:
-    """A fake server running on the test's event loop."""
-    async with FakeLlamaAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp client session, closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _text(answer: dict[str, Any]) -> str:

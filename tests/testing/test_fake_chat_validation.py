@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -12,21 +11,6 @@ import pytest
 from llama_models.testing import FakeLlamaAPI
 
 from .chat_support import AUTH, MODEL, STREAM_HEADERS, USER, WEATHER_TOOL, chat, image, post
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeLlamaAPI]:
-    """A fake server running on the test's event loop."""
-    async with FakeLlamaAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp client session, closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
-
 
 _TOO_MANY_IMAGES = [{"role": "user", "content": [image(n) for n in range(5)]}] * 2
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -12,20 +11,6 @@ import pytest
 from llama_models.testing import FakeLlamaAPI
 
 from .chat_support import post
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeLlamaAPI]:
-    """A fake server running on the test's event loop."""
-    async with FakeLlamaAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp client session, closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _user(text: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -45,20 +45,6 @@ RATE_LIMIT_HEADERS = (
     "x-ratelimit-limit-tokens",
     "x-ratelimit-remaining-tokens",
 )
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeLlamaAPI]:
-    """A fake server running on the test's event loop."""
-    async with FakeLlamaAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp client session, closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 async def fetch(

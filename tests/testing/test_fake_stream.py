@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -46,20 +45,6 @@ TOOL_STREAM = (
     b'{"metric":"num_prompt_tokens","value":2,"unit":"tokens"},'
     b'{"metric":"num_total_tokens","value":5,"unit":"tokens"}]}}\n\n'
 )
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeLlamaAPI]:
-    """A fake server running on the test's event loop."""
-    async with FakeLlamaAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp client session, closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _with_id(template: bytes, raw: bytes) -> bytes:
