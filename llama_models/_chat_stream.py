@@ -223,8 +223,8 @@ class AsyncChatCompletionStream:
         limits = [at for at in (idle_at, self._deadline) if at is not None]
         limit = min(limits) if limits else None
         watched = limit is not None
-        if watched:
-            self._deadlines.enter(task, limit)  # type: ignore[arg-type]
+        if limit is not None:
+            self._deadlines.enter(task, limit)
         body, decoder = self._body, self._decoder
         try:
             while True:
@@ -254,7 +254,10 @@ class AsyncChatCompletionStream:
             self._abort()
             if timed_out:
                 raise self._timeout(idle_fired=limit == idle_at) from None
-            raise self._translate(exc) from exc
+            translated = self._translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
         finally:
             if watched:
                 self._deadlines.leave(task)

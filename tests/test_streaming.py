@@ -459,3 +459,13 @@ async def test_a_connection_dropped_before_the_stream_starts_is_not_resent(
     with pytest.raises(APIConnectionError):
         await open_stream(client)
     assert len(server.requests) == 1
+
+
+async def test_stream_errors_are_not_their_own_cause(
+    client: AsyncLlamaClient, server: FakeLlamaAPI
+) -> None:
+    """The typed error raised for a truncated stream has no self-referencing cause."""
+    server.enqueue(Fault.stream_end_early(after=1))
+    with pytest.raises(StreamInterruptedError) as caught:
+        await (await open_stream(client)).final_completion()
+    assert caught.value.__cause__ is None
