@@ -17,8 +17,8 @@ import logging
 import platform
 import random
 import time
-from collections.abc import Mapping
-from typing import TypeVar
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -119,43 +119,36 @@ class Transport:
         if self._session is not None and self._owns_session:
             await self._session.close()
 
-    async def request(
+    def request(
         self,
         spec: proto.RequestSpec,
         cls: type[T],
         *,
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
-    ) -> APIResponse[T]:
-        """Send *spec*, retrying as the policy allows, and structure the answer as *cls*."""
-        status, headers, raw, url, retries, _ = await self._exchange(
-            spec, timeout, extra_headers, None, stream=False
-        )
-        with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
-            data = proto.parse_success(
-                status, headers, raw, cls, structure, method=spec.method, url=url
-            )
-        return APIResponse(data=data, status_code=status, headers=headers, retries=retries)
+    ) -> Coroutine[Any, Any, APIResponse[T]]:
+        """Send *spec*, retrying as the policy allows, and structure the answer as *cls*.
 
-    async def open_stream(
+        A plain function handing back `_exchange`'s coroutine: every frame in the
+        chain is re-entered each time the request resumes, so there is one fewer.
+        """
+        return self._exchange(spec, cls, timeout, extra_headers, None)
+
+    def open_stream(
         self,
         spec: proto.RequestSpec,
         *,
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
         deadline: float | None,
-    ) -> tuple[LiveBody, int]:
+    ) -> Coroutine[Any, Any, tuple[LiveBody, int]]:
         """Send *spec* and return its 2xx response still open, with the retries it took.
 
         Retries follow the policy until the response starts; after that nothing
         is retried. *deadline* (loop time) bounds the opening as well, when the
         whole stream has one.
         """
-        _, _, _, _, retries, live = await self._exchange(
-            spec, timeout, extra_headers, deadline, stream=True
-        )
-        assert live is not None  # a stream exchange succeeds only with an open body
-        return live, retries
+        return self._exchange(spec, None, timeout, extra_headers, deadline)
 
     def deadlines(self) -> Deadlines:
         """The deadline keeper of the loop this transport is bound to."""
@@ -166,19 +159,20 @@ class Transport:
     async def _exchange(
         self,
         spec: proto.RequestSpec,
+        cls: type[Any] | None,
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
         stream_deadline: float | None,
-        *,
-        stream: bool,
-    ) -> tuple[int, Mapping[str, str], bytes, str, int, LiveBody | None]:
+    ) -> Any:
         """Send *spec* until it succeeds or the policy gives up.
 
-        Returns the status, headers, body, final URL, retries made, and (for a
-        stream) the open body. Everything runs in this one coroutine frame (plus
+        With a *cls*, return an `APIResponse` of the answer structured as *cls*;
+        without one (a stream), return the still open `LiveBody` and the number
+        of retries. Everything runs in this one coroutine frame (plus
         `_attempt`): every frame in the chain is re-entered each time the
         request is resumed.
         """
+        stream = cls is None
         session = self._bind()
         config = self._config
         budget = config.timeout if timeout is None else validate_timeout(timeout, "timeout")
@@ -244,7 +238,13 @@ class Transport:
                 ) from cause
             raise
         deadlines.leave(task)
-        return status, resp_headers, raw, final_url, retries, live
+        if cls is None:
+            return live, retries
+        with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
+            data = proto.parse_success(
+                status, resp_headers, raw, cls, structure, method=spec.method, url=final_url
+            )
+        return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
 
     def _delay_after_failure(
         self, failed: AttemptFailed, method: str, retries: int, remaining: float
