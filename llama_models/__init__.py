@@ -7,9 +7,8 @@ importing this package stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._chat_stream import AsyncChatCompletionStream
 from ._client import AsyncLlamaClient
 from ._sync import LlamaClient
 from ._sync._stream import ChatCompletionStream
@@ -102,11 +101,19 @@ __all__ = [
     "__version__",
 ]
 
+if TYPE_CHECKING:
+    from ._chat_stream import AsyncChatCompletionStream
+
 __version__: str
 
 
 def __getattr__(name: str) -> Any:
     # The version comes from the installed distribution's metadata, read once on demand.
+    if name == "AsyncChatCompletionStream":  # its decoder and accumulator load on first use
+        from ._chat_stream import AsyncChatCompletionStream
+
+        globals()[name] = AsyncChatCompletionStream
+        return AsyncChatCompletionStream
     if name == "__version__":
         from importlib.metadata import version
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .._chat_request import chat_body
 from .._protocol import RequestSpec
 from ..errors import InvalidArgumentError
 from ..types.chat import ChatCompletion
@@ -25,6 +24,8 @@ ResponseFormat = JsonSchemaFormat | Mapping[str, Any]
 
 
 def _spec(**fields: Any) -> RequestSpec:
+    from .._chat_request import chat_body  # loaded with the first request, not at import
+
     return RequestSpec("POST", "chat/completions", chat_body(**fields))
 
 

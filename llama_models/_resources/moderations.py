@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._chat_request import check_model, messages_body
 from .._protocol import RequestSpec
 from ..types.messages import Message
 from ..types.moderations import Moderation
@@ -16,6 +15,8 @@ __all__ = ["AsyncModerations", "AsyncModerationsWithResponse"]
 
 
 def _spec(messages: object, model: object) -> RequestSpec:
+    from .._chat_request import check_model, messages_body  # loaded with the first request
+
     body: dict[str, Any] = {"messages": messages_body(messages)}
     if model is not None:
         body["model"] = check_model(model)
