@@ -113,9 +113,9 @@ def resolve_config(
         read_timeout=(
             None if read_timeout is None else validate_timeout(read_timeout, "read_timeout")
         ),
-        max_retries=_validate_count(max_retries, "max_retries"),
+        max_retries=validate_count(max_retries, "max_retries"),
         default_headers=MappingProxyType(validate_headers(default_headers, "default_headers")),
-        max_response_bytes=_validate_count(max_response_bytes, "max_response_bytes", minimum=1),
+        max_response_bytes=validate_count(max_response_bytes, "max_response_bytes", minimum=1),
         allow_insecure_http=bool(allow_insecure_http),
         log_bodies=bool(log_bodies),
         proxy=environment_proxy(base_url, env),
@@ -228,7 +228,8 @@ def validate_idle_timeout(value: object, name: str = "idle_timeout") -> float | 
     return validate_timeout(value, name)
 
 
-def _validate_count(value: object, name: str, *, minimum: int = 0) -> int:
+def validate_count(value: object, name: str, *, minimum: int = 0) -> int:
+    """Refuse *value* unless it is an int (not a bool) of at least *minimum*."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidArgumentError(f"{name} must be an int >= {minimum}, not {value!r}")
     return value

@@ -20,7 +20,6 @@ __all__ = [
     "PURPOSES",
     "FileSource",
     "check_choice",
-    "check_count",
     "choose_mime_type",
     "guess_mime_type",
 ]
@@ -70,13 +69,6 @@ def check_choice(value: object, allowed: frozenset[str], name: str) -> None:
     """Refuse *value* unless it is one of *allowed*."""
     if not isinstance(value, str) or value not in allowed:
         raise InvalidArgumentError(f"{name} must be one of {_listing(allowed)}, not {value!r}")
-
-
-def check_count(value: object, name: str, *, minimum: int) -> int:
-    """Refuse *value* unless it is an int (not a bool) of at least *minimum*."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidArgumentError(f"{name} must be an int >= {minimum}, not {value!r}")
-    return value
 
 
 def _listing(values: frozenset[str]) -> str:

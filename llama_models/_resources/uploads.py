@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Mapping
 
+from .._config import validate_count
 from .._multipart import file_field
 from .._protocol import RequestSpec, path_segment
 from ..errors import InvalidArgumentError
@@ -23,7 +24,6 @@ from ._source import (
     PURPOSES,
     FileSource,
     check_choice,
-    check_count,
     choose_mime_type,
 )
 
@@ -37,7 +37,7 @@ _API_VERSION = {"X-API-Version": "1.0.0"}
 
 
 def _create(bytes: int, filename: str, mime_type: str, purpose: str) -> RequestSpec:
-    check_count(bytes, "bytes", minimum=1)
+    validate_count(bytes, "bytes", minimum=1)
     if not isinstance(filename, str) or not filename:
         raise InvalidArgumentError(f"filename must be a non-empty str, not {filename!r}")
     check_choice(mime_type, MIME_TYPES, "mime_type")
@@ -63,7 +63,10 @@ def _part(
         raise InvalidArgumentError(f"data must be non-empty bytes, not {_describe(data)}")
     headers = _API_VERSION
     if offset is not None:
-        headers = {**_API_VERSION, "X-Upload-Offset": str(check_count(offset, "offset", minimum=0))}
+        headers = {
+            **_API_VERSION,
+            "X-Upload-Offset": str(validate_count(offset, "offset", minimum=0)),
+        }
     body, content_type = file_field("data", payload, filename=filename)
     return RequestSpec("POST", path, content=body, content_type=content_type, headers=headers)
 
@@ -305,8 +308,8 @@ class AsyncUploads:
                 file id was lost; the API cannot look it up, so upload again.
         """
         check_choice(purpose, PURPOSES, "purpose")
-        check_count(part_size, "part_size", minimum=1)
-        check_count(max_resumes, "max_resumes", minimum=0)
+        validate_count(part_size, "part_size", minimum=1)
+        validate_count(max_resumes, "max_resumes", minimum=0)
         if on_progress is not None and not callable(on_progress):
             raise InvalidArgumentError(f"on_progress must be callable, not {on_progress!r}")
         if filename is not None and (not isinstance(filename, str) or not filename):
