@@ -48,16 +48,13 @@ class Accumulator:
         if chunk.id is not None:
             self.id = chunk.id
         event = chunk.event
-        if event.__class__ is not StreamEvent:
+        if not isinstance(event, StreamEvent):
             return  # an event type from a newer server: nothing we know how to fold
-        assert isinstance(event, StreamEvent)
         delta = event.delta
-        if delta.__class__ is TextDelta:
-            assert isinstance(delta, TextDelta)
+        if isinstance(delta, TextDelta):
             if delta.text:
                 self._text.append(delta.text)
-        elif delta.__class__ is ToolCallDelta:
-            assert isinstance(delta, ToolCallDelta)
+        elif isinstance(delta, ToolCallDelta):
             self._tool_delta(delta)
         if event.stop_reason is not None:
             self.stop_reason = event.stop_reason

@@ -348,17 +348,16 @@ class AsyncChatCompletionStream:
         )
 
     def _invalid(self, message: str) -> APIResponseValidationError:
-        from ._protocol import find_request_id
+        from ._protocol import invalid_response
 
         body = self._body
-        return APIResponseValidationError(
+        return invalid_response(
             f"{body.method} {body.url}: {message}",
-            status_code=body.status,
-            body=None,
-            headers=body.headers,
-            request_id=find_request_id(body.headers),
-            method=body.method,
-            url=body.url,
+            body.status,
+            body.headers,
+            None,
+            body.method,
+            body.url,
         )
 
     # -- closing -----------------------------------------------------------------------
@@ -391,6 +390,8 @@ class _Chunks:
         return self
 
     async def __anext__(self) -> ChatCompletionChunk:
+        # The stream's own fast path, inlined: awaiting stream.__anext__() would
+        # create a second coroutine for every chunk.
         stream = self._stream
         index = stream._index
         if index < len(stream._pending):

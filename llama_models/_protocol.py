@@ -205,7 +205,7 @@ def parse_success(
     try:
         data = decode_json(raw)
     except ValueError as exc:
-        raise _invalid(
+        raise invalid_response(
             f"the response to {method} {url} is not valid JSON ({exc})",
             status,
             headers,
@@ -216,7 +216,7 @@ def parse_success(
     try:
         return structure(data, cls)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise _invalid(
+        raise invalid_response(
             f"the response to {method} {url} is not a valid {cls.__name__}: {exc}",
             status,
             headers,
@@ -226,9 +226,15 @@ def parse_success(
         ) from exc
 
 
-def _invalid(
-    message: str, status: int, headers: Mapping[str, str], body: object, method: str, url: str
+def invalid_response(
+    message: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: object,
+    method: str | None = None,
+    url: str | None = None,
 ) -> APIResponseValidationError:
+    """The error for a response that arrived but cannot be read, with its request id."""
     return APIResponseValidationError(
         message,
         status_code=status,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from .._protocol import invalid_response
 from .._retry import status_is_retryable
 from ..errors import APIConnectionError, APIError, APIResponseValidationError, APIStatusError
 from ..types.response import APIResponse
@@ -113,9 +114,7 @@ def _next_offset(answer: APIResponse[UploadPart], sent: int, length: int, total:
 def _invalid(
     response: APIResponse[UploadPart] | APIResponse[UploadStatus], message: str, body: object
 ) -> APIResponseValidationError:
-    return APIResponseValidationError(
-        message, status_code=response.status_code, body=body, headers=response.headers
-    )
+    return invalid_response(message, response.status_code, response.headers, body)
 
 
 def _lost_file_id(upload_id: str, cause: APIError) -> APIError:

@@ -149,12 +149,7 @@ class _Chunks:
         return self
 
     def __next__(self) -> ChatCompletionChunk:
-        stream = self._stream
-        index = stream._index
-        if index < len(stream._batch):
-            stream._index = index + 1
-            return stream._batch[index]
-        return stream.__next__()
+        return self._stream.__next__()
 
     def __del__(self) -> None:
         self._stream._abort_soon()
