@@ -46,7 +46,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """Type-check the package, the tests and the benchmark with mypy --strict."""
+    """Type-check the package, the tests and the benchmark with mypy --strict.
+
+    The tests include ``tests/typing/api.py``, which checks the public API as users write
+    it. Its negative cases carry ``# type: ignore[<code>]`` comments, and ``strict`` turns
+    on ``warn_unused_ignores``, so one whose error disappears fails this session.
+    """
     session.install("--upgrade", "pip")
     session.install(".", *_group("typing"))
     session.run("mypy")
