@@ -129,7 +129,7 @@ class AsyncChatCompletionStream:
 
     @property
     def closed(self) -> bool:
-        """Whether the stream is over: read to its end, failed, or closed."""
+        """Whether the stream is over, because it was read to its end, failed, or was closed."""
         return self._state != _OPEN
 
     # -- iteration -------------------------------------------------------------------

@@ -77,15 +77,15 @@ class AsyncLlamaClient:
     """
 
     models: AsyncModels
-    """The Models API: `list` and `retrieve`."""
+    """The Models API, with ``list`` and ``retrieve``."""
 
     chat: AsyncChat
-    """The Chat API: ``chat.completions.create``, plain or streamed."""
+    """The Chat API, with ``chat.completions.create``, plain or streamed."""
 
     moderations: AsyncModerations
-    """The Moderations API: `create`."""
+    """The Moderations API, with ``create``."""
     uploads: AsyncUploads
-    """The Uploads API: `upload_file`, and `create`, `part` and `get`."""
+    """The Uploads API, with ``upload_file``, and ``create``, ``part`` and ``get``."""
 
     def __init__(
         self,

@@ -1,9 +1,22 @@
-"""Every Python example in the README and in docs/ runs against the fake server."""
+"""Every example in the README and in docs/ runs against the fake server.
+
+Three kinds of fenced block are run; everything else (``text`` output, ``sh`` install
+and development commands, ``toml``) is shown, not run:
+
+- ``python``: a script, run with ``python -W error``. A block that defines ``test_``
+  functions is a test module and runs under pytest. A block with a top-level
+  ``await`` is a notebook cell and runs inside a running event loop, as Jupyter does.
+- ``console``: a terminal transcript. Each ``$ llama-models ...`` command runs through
+  the shell and must print exactly the lines shown under it; a line ``...`` stands for
+  any number of lines.
+"""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,42 +26,138 @@ import pytest
 from llama_models.testing import FakeLlamaAPI
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+FENCE = re.compile(r"^```(python|console)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+# Runs a notebook cell: top-level await inside a running loop, as IPython does.
+CELL_RUNNER = """
+import ast, asyncio, sys
+source = sys.argv[1]
+code = compile(source, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+async def main():
+    result = eval(code, {"__name__": "__main__"})
+    if result is not None:
+        await result
+asyncio.run(main())
+"""
 
 
-def _examples() -> list[tuple[str, str]]:
+def _examples(language: str) -> list[tuple[str, str]]:
     found = []
     for document in DOCUMENTS:
-        for number, match in enumerate(FENCE.finditer(document.read_text()), start=1):
-            found.append((f"{document.relative_to(ROOT)}#{number}", match.group(1)))
+        matches = [m for m in FENCE.finditer(document.read_text()) if m.group(1) == language]
+        for number, match in enumerate(matches, start=1):
+            found.append((f"{document.relative_to(ROOT)}#{number}", match.group(2)))
     return found
 
 
-EXAMPLES = _examples()
+PYTHON = _examples("python")
+CONSOLE = _examples("console")
+
+
+def _environment(server: FakeLlamaAPI) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LLAMA_API_KEY": server.api_key,
+        "LLAMA_API_BASE_URL": server.base_url,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "100",
+    }
+
+
+def _is_cell(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        ast.parse(code, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)  # a real syntax error fails here
+        return True
+    return False
+
+
+def _is_test_module(code: str) -> bool:
+    return any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
+        for node in ast.parse(code).body
+    )
 
 
 def test_examples_were_found() -> None:
-    """The README has runnable examples (guards against a broken extractor)."""
-    assert sum(name.startswith("README.md") for name, _ in EXAMPLES) >= 4
+    """The README and the guides have runnable examples (guards against a broken extractor)."""
+    assert sum(name.startswith("README.md") for name, _ in PYTHON) >= 4
+    assert sum(name.startswith("docs/guides/") for name, _ in PYTHON) >= 20
+    assert CONSOLE
 
 
-@pytest.mark.parametrize(("name", "code"), EXAMPLES, ids=[name for name, _ in EXAMPLES])
-def test_example_runs(name: str, code: str, threaded_server: FakeLlamaAPI) -> None:
+@pytest.mark.parametrize(("name", "code"), PYTHON, ids=[name for name, _ in PYTHON])
+def test_python_example_runs(
+    name: str, code: str, threaded_server: FakeLlamaAPI, tmp_path: Path
+) -> None:
     """The example runs to completion, quietly, with the key and URL taken from the environment."""
-    env = {
-        **os.environ,
-        "LLAMA_API_KEY": threaded_server.api_key,
-        "LLAMA_API_BASE_URL": threaded_server.base_url,
-    }
+    if _is_test_module(code):
+        module = tmp_path / "test_example.py"
+        module.write_text(code)
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"]
+        command.append(str(module))
+    elif _is_cell(code):
+        command = [sys.executable, "-W", "error", "-c", CELL_RUNNER, code]
+    else:
+        command = [sys.executable, "-W", "error", "-c", code]
     result = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code],
+        command,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env=env,
+        env=_environment(threaded_server),
+        cwd=tmp_path,
     )
-    assert result.returncode == 0, f"{name} failed:\n{result.stderr}"
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     assert result.stderr == ""
     assert result.stdout
+
+
+def _commands(transcript: str) -> list[tuple[str, list[str]]]:
+    commands: list[tuple[str, list[str]]] = []
+    for line in transcript.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        elif commands:
+            commands[-1][1].append(line)
+    return commands
+
+
+def _matches(shown: list[str], printed: list[str]) -> bool:
+    if not shown:
+        return not printed
+    if shown[0] == "...":
+        return any(_matches(shown[1:], printed[i:]) for i in range(len(printed) + 1))
+    return bool(printed) and shown[0] == printed[0] and _matches(shown[1:], printed[1:])
+
+
+@pytest.mark.parametrize(("name", "transcript"), CONSOLE, ids=[name for name, _ in CONSOLE])
+def test_console_example_prints_what_it_shows(
+    name: str, transcript: str, threaded_server: FakeLlamaAPI, tmp_path: Path
+) -> None:
+    """Each command of the transcript exits 0 and prints exactly the lines shown under it."""
+    commands = _commands(transcript)
+    assert commands, f"{name} has no '$ ' command"
+    shell = shutil.which("bash") or "/bin/sh"
+    for command, shown in commands:
+        assert command.startswith(("llama-models ", "echo ")), f"{name}: will not run {command!r}"
+        result = subprocess.run(  # noqa: S602  (the command is the documentation's own)
+            command,
+            shell=True,
+            executable=shell,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=_environment(threaded_server),
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, f"{name}: {command!r} failed:\n{result.stderr}"
+        printed = [line.rstrip() for line in result.stdout.splitlines()]
+        expected = [line.rstrip() for line in shown if line.strip()]
+        assert _matches(expected, [line for line in printed if line]), (
+            f"{name}: {command!r} printed:\n{result.stdout}"
+        )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import re
 import subprocess
 import sys
 import types
 import typing
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +86,36 @@ def test_package_ships_py_typed() -> None:
     from importlib.resources import files
 
     assert files("llama_models").joinpath("py.typed").is_file()
+
+
+REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "reference"
+DIRECTIVE = re.compile(
+    r"^\.\. (?:auto(?:class|exception|function|data)|py:data|automodule):: ([\w.]+)", re.MULTILINE
+)
+
+
+def _documented_objects() -> dict[int, str]:
+    """The objects the API reference documents, by identity, with the name it uses."""
+    found: dict[int, str] = {}
+    for page in REFERENCE.glob("*.md"):
+        for name in DIRECTIVE.findall(page.read_text()):
+            module_name, _, attr = name.rpartition(".")
+            try:
+                obj = getattr(importlib.import_module(module_name), attr)
+            except (ImportError, AttributeError):
+                obj = importlib.import_module(name)
+            found.setdefault(id(obj), name)
+    return found
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
+def test_every_public_name_is_in_the_api_reference(module: types.ModuleType) -> None:
+    """The API reference in docs/reference documents every name of every public __all__."""
+    documented = _documented_objects()
+    missing = [
+        name
+        for name in module.__all__
+        if id(getattr(module, name)) not in documented
+        and f"{module.__name__}.{name}" not in documented.values()
+    ]
+    assert missing == []

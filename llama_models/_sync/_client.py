@@ -46,15 +46,15 @@ class LlamaClient:
     """
 
     models: Models
-    """The Models API: `list` and `retrieve`."""
+    """The Models API, with ``list`` and ``retrieve``."""
 
     chat: Chat
-    """The Chat API: ``chat.completions.create``, plain or streamed."""
+    """The Chat API, with ``chat.completions.create``, plain or streamed."""
 
     moderations: Moderations
-    """The Moderations API: `create`."""
+    """The Moderations API, with ``create``."""
     uploads: Uploads
-    """The Uploads API: `upload_file`, and `create`, `part` and `get`."""
+    """The Uploads API, with ``upload_file``, and ``create``, ``part`` and ``get``."""
 
     def __init__(
         self,

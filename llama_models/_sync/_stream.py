@@ -71,7 +71,7 @@ class ChatCompletionStream:
 
     @property
     def closed(self) -> bool:
-        """Whether the stream is over: read to its end, failed, or closed."""
+        """Whether the stream is over, because it was read to its end, failed, or was closed."""
         return self._inner.closed and self._index >= len(self._batch)
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:

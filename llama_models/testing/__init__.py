@@ -20,8 +20,15 @@ pytest users get a ready-made ``fake_llama_api`` fixture from
 
 from ._faults import Fault
 from ._recording import RecordedRequest
-from ._replies import ChatReply
+from ._replies import ChatReply, ScriptedToolCall
 from ._server import FakeLlamaAPI
 from ._uploads import UploadedFile
 
-__all__ = ["ChatReply", "FakeLlamaAPI", "Fault", "RecordedRequest", "UploadedFile"]
+__all__ = [
+    "ChatReply",
+    "FakeLlamaAPI",
+    "Fault",
+    "RecordedRequest",
+    "ScriptedToolCall",
+    "UploadedFile",
+]

@@ -69,7 +69,7 @@ class Fault:
     body: bytes = b""
     headers: _Headers = ()
     seconds: float = 0.0
-    #: Stream faults: how many events go out before the fault strikes.
+    #: For stream faults, how many events go out before the fault strikes.
     after: int = 0
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -39,7 +39,7 @@ class ScriptedToolCall:
     id: str
     #: The name of the function to call.
     name: str
-    #: The arguments exactly as sent: usually JSON, but any string.
+    #: The arguments exactly as sent, usually JSON but possibly any string.
     arguments: str
 
 

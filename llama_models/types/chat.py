@@ -90,7 +90,7 @@ class ChatCompletion:
 
     @property
     def stop_reason(self) -> str | None:
-        """Why the model stopped: ``"stop"``, ``"tool_calls"`` or ``"length"``."""
+        """Why the model stopped, such as ``"stop"``, ``"tool_calls"`` or ``"length"``."""
         return self.completion_message.stop_reason
 
     @property
