@@ -69,7 +69,8 @@ def _is_cell(code: str) -> bool:
     try:
         ast.parse(code)
     except SyntaxError:
-        ast.parse(code, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)  # a real syntax error fails here
+        # A real syntax error fails here too.
+        compile(code, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | ast.PyCF_ONLY_AST)
         return True
     return False
 

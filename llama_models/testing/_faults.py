@@ -7,7 +7,7 @@ import http
 import json as _json
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import attrs
 
@@ -72,7 +72,7 @@ class Fault:
     #: For stream faults, how many events go out before the fault strikes.
     after: int = 0
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: NoReturn, **kwargs: NoReturn) -> None:
         raise TypeError(
             "create a Fault through one of its classmethods, e.g. Fault.error(503) or Fault.drop()"
         )

@@ -9,7 +9,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -87,7 +87,7 @@ class ChatReply:
     event_delay: float
     keepalive: bool
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: NoReturn, **kwargs: NoReturn) -> None:
         raise TypeError(
             "create a ChatReply through one of its classmethods, e.g. ChatReply.text('Hi')"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
+from typing import overload
 
 from attrs import frozen
 
@@ -33,11 +34,11 @@ class Model:
 
 
 @frozen
-class ModelList:
+class ModelList(Sequence[Model]):
     """The answer of ``models.list()``: the models, in the server's order.
 
-    It is a sized, iterable, indexable sequence of `Model`, so
-    ``for model in client.models.list()`` and ``len(...)`` work directly.
+    It is a ``Sequence[Model]``, so ``for model in client.models.list()``,
+    ``len(...)``, indexing and slicing work directly.
 
     Attributes:
         data: the models.
@@ -53,7 +54,13 @@ class ModelList:
     def __len__(self) -> int:
         return len(self.data)
 
-    def __getitem__(self, index: int) -> Model:
+    @overload
+    def __getitem__(self, index: int) -> Model: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Model]: ...
+
+    def __getitem__(self, index: int | slice) -> Model | Sequence[Model]:
         return self.data[index]
 
     @property

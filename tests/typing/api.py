@@ -554,3 +554,21 @@ async def negative_async(client: AsyncLlamaClient, blocking: LlamaClient) -> Non
     # An async stream needs async for.
     for chunk in stream:  # type: ignore[attr-defined]
         use(chunk)
+
+
+def negative_testing_helpers() -> None:
+    # Faults and replies are built by their classmethods, never by calling the class.
+    use(Fault(503))  # type: ignore[arg-type]
+    use(ChatReply("Hello!"))  # type: ignore[arg-type]
+
+
+def model_list_is_a_sequence(client: LlamaClient) -> None:
+    models: Sequence[Model] = client.models.list()
+    assert_type(client.models.list()[1:], Sequence[Model])
+    use(models)
+
+
+def message_is_public() -> None:
+    messages: list[llama_models.Message] = [UserMessage("What is 2 + 2?")]
+    messages.append(AssistantMessage(content="4"))
+    use(messages)
