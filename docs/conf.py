@@ -27,7 +27,8 @@ source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build", "README.md"]
 root_doc = "index"
 
-myst_enable_extensions = ["colon_fence", "deflist"]
+myst_enable_extensions = ["colon_fence", "deflist", "substitution"]
+myst_substitutions = {"release": release}
 myst_heading_anchors = 3
 
 # Unlabelled fences are terminal output, not Python.
@@ -65,7 +66,8 @@ nitpick_ignore_regex = [
 ]
 
 html_theme = "furo"
-html_title = f"llama-models {release}"
+# The version goes under the title on the landing page, not into the narrow sidebar.
+html_title = "llama-models"
 html_static_path: list[str] = []
 html_show_sourcelink = False
 
