@@ -65,11 +65,13 @@ def typing(session: nox.Session) -> None:
 
     The tests include ``tests/typing/api.py``, which checks the public API as users write
     it. Its negative cases carry ``# type: ignore[<code>]`` comments, and ``strict`` turns
-    on ``warn_unused_ignores``, so one whose error disappears fails this session.
+    on ``warn_unused_ignores``, so one whose error disappears fails this session. Then every
+    Python example of the README and docs/ is type-checked the same way.
     """
     session.install("--upgrade", "pip")
     session.install(".", *_group("typing"))
     session.run("mypy")
+    session.run("python", "tests/typing/check_examples.py")
 
 
 @nox.session

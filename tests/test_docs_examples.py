@@ -1,33 +1,24 @@
 """Every example in the README and in docs/ runs against the fake server.
 
-Three kinds of fenced block are run; everything else (``text`` output, ``sh`` install
-and development commands, ``toml``) is shown, not run:
-
-- ``python``: a script, run with ``python -W error``. A block that defines ``test_``
-  functions is a test module and runs under pytest. A block with a top-level
-  ``await`` is a notebook cell and runs inside a running event loop, as Jupyter does.
-- ``console``: a terminal transcript. Each ``$ llama-models ...`` command runs through
-  the shell and must print exactly the lines shown under it; a line ``...`` stands for
-  any number of lines.
+Which blocks are examples, and of which kind, is in ``doc_examples``. A ``python`` script
+runs with ``python -W error``, a pytest module under pytest, and a notebook cell inside a
+running event loop, as Jupyter does. In a ``console`` transcript each ``$ llama-models ...``
+command runs through the shell and must print exactly the lines shown under it; a line
+``...`` stands for any number of lines.
 """
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from doc_examples import examples, is_cell, is_test_module
 
 from llama_models.testing import FakeLlamaAPI
-
-ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-FENCE = re.compile(r"^```(python|console)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 # Runs a notebook cell: top-level await inside a running loop, as IPython does.
 CELL_RUNNER = """
@@ -42,17 +33,8 @@ asyncio.run(main())
 """
 
 
-def _examples(language: str) -> list[tuple[str, str]]:
-    found = []
-    for document in DOCUMENTS:
-        matches = [m for m in FENCE.finditer(document.read_text()) if m.group(1) == language]
-        for number, match in enumerate(matches, start=1):
-            found.append((f"{document.relative_to(ROOT)}#{number}", match.group(2)))
-    return found
-
-
-PYTHON = _examples("python")
-CONSOLE = _examples("console")
+PYTHON = examples("python")
+CONSOLE = examples("console")
 
 
 def _environment(server: FakeLlamaAPI) -> dict[str, str]:
@@ -63,23 +45,6 @@ def _environment(server: FakeLlamaAPI) -> dict[str, str]:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "100",
     }
-
-
-def _is_cell(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except SyntaxError:
-        # A real syntax error fails here too.
-        compile(code, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | ast.PyCF_ONLY_AST)
-        return True
-    return False
-
-
-def _is_test_module(code: str) -> bool:
-    return any(
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
-        for node in ast.parse(code).body
-    )
 
 
 def test_examples_were_found() -> None:
@@ -94,12 +59,12 @@ def test_python_example_runs(
     name: str, code: str, threaded_server: FakeLlamaAPI, tmp_path: Path
 ) -> None:
     """The example runs to completion, quietly, with the key and URL taken from the environment."""
-    if _is_test_module(code):
+    if is_test_module(code):
         module = tmp_path / "test_example.py"
         module.write_text(code)
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"]
         command.append(str(module))
-    elif _is_cell(code):
+    elif is_cell(code):
         command = [sys.executable, "-W", "error", "-c", CELL_RUNNER, code]
     else:
         command = [sys.executable, "-W", "error", "-c", code]
