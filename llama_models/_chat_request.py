@@ -135,9 +135,11 @@ def _assistant(wire: dict[str, Any], where: str) -> dict[str, Any]:
     stop_reason = wire.get("stop_reason")
     if stop_reason is None:
         wire.pop("stop_reason", None)
-    elif stop_reason not in _STOP_REASONS:
+    elif not isinstance(stop_reason, str) or not stop_reason:
+        # Any non-empty string: a stop reason newer than this SDK must still go back as is.
         raise fail(
-            f"{where}.stop_reason must be one of {', '.join(map(repr, _STOP_REASONS))}, not {stop_reason!r}"
+            f"{where}.stop_reason must be a str such as {', '.join(map(repr, _STOP_REASONS))}, "
+            f"not {stop_reason!r}"
         )
     calls = wire.get("tool_calls")
     if calls is None:
@@ -219,7 +221,7 @@ def _item(item: object, where: str, *, images_allowed: bool) -> tuple[dict[str, 
 
 
 def _check_image_url(url: str, where: str) -> None:
-    if url.startswith(("https://", "http://")):
+    if url.startswith("https://"):
         return
     match = _DATA_URL.match(url)
     if match is None:

@@ -220,8 +220,8 @@ class APIStreamError(APIError):
     a line of JSON in the event stream instead of as an HTTP status.
 
     Attributes:
-        message: a readable message from the error's ``message``, ``detail``,
-            ``title`` or ``error``.
+        message: ``"the server reported an error mid-stream: "`` followed by the
+            error's ``message``, ``detail``, ``title`` or ``error``.
         body: the decoded JSON of the error line (or its text excerpt).
         status_code: the ``status`` the error body names, when it names one.
         request_id: the server's request id, when the response carried one.
@@ -251,7 +251,10 @@ class BadRequestError(APIStatusError):
 
 
 class AuthenticationError(APIStatusError):
-    """HTTP 401: the API key is missing, wrong or revoked."""
+    """HTTP 401: the server refused the API key (wrong or revoked).
+
+    A missing key fails earlier, when the client is created, with `InvalidArgumentError`.
+    """
 
 
 class PermissionDeniedError(APIStatusError):

@@ -204,7 +204,17 @@ def test_dict_messages_pass_through_with_unknown_keys_kept() -> None:
             "'image/bmp' is not accepted",
         ),
         ([{"role": "assistant", "content": 5}], "must be a str or one text item"),
-        ([{"role": "assistant", "stop_reason": "done"}], r"stop_reason must be one of"),
+        ([{"role": "assistant", "stop_reason": 5}], r"stop_reason must be a str such as 'stop'"),
+        ([{"role": "assistant", "stop_reason": ""}], r"stop_reason must be a str"),
+        (
+            [
+                {
+                    "role": "user",
+                    "content": [{"type": "image_url", "image_url": {"url": "http://x/a.png"}}],
+                }
+            ],
+            r"must be an https:// URL or a data:image",
+        ),
         ([{"role": "assistant", "tool_calls": "x"}], "tool_calls must be a list"),
         (
             [{"role": "assistant", "tool_calls": [{"id": "1"}]}],
