@@ -17,8 +17,11 @@ fails. A mistake reported with a different code fails too.
 
 This directory has no ``__init__.py`` on purpose: with one, mypy would name the
 package ``typing`` and refuse it for shadowing the standard library. Without it
-this module is called ``api``, so no other top-level ``api`` module may join the
-files mypy checks.
+these modules are called ``api``, ``api_async`` and ``mistakes``, so no other top-level
+module of those names may join the files mypy checks.
+
+This module: the blocking client. ``api_async.py``: the async client and
+``llama_models.testing``. ``mistakes.py``: the negative cases.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from typing_extensions import assert_type
 
 import llama_models
@@ -40,8 +42,6 @@ from llama_models import (
     APIStatusError,
     APIStreamError,
     APITimeoutError,
-    AsyncChatCompletionStream,
-    AsyncLlamaClient,
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionStream,
@@ -69,7 +69,6 @@ from llama_models import (
     UploadStatus,
     UserMessage,
 )
-from llama_models.testing import ChatReply, FakeLlamaAPI, Fault, RecordedRequest, UploadedFile
 from llama_models.types import (
     AssistantMessage,
     Message,
@@ -397,178 +396,13 @@ def errors(client: LlamaClient) -> None:
         assert_type(exc.text, str)
 
 
-# -- positive cases: the async client ---------------------------------------------------
-
-
-async def async_client(session: aiohttp.ClientSession) -> None:
-    client = AsyncLlamaClient(api_key="llama-key", http_session=session, idle_timeout=None)
-    assert_type(client.closed, bool)
-    await client.aclose()
-
-    async with AsyncLlamaClient(timeout=30, max_retries=0) as client:
-        assert_type(client, AsyncLlamaClient)
-        models = await client.models.list()
-        assert_type(models, ModelList)
-        for model in models:
-            assert_type(model, Model)
-        assert_type(await client.models.retrieve(MODEL), Model)
-        assert_type(await client.models.with_response.list(), APIResponse[ModelList])
-        assert_type(await client.moderations.create(messages=HELLO), Moderation)
-        file_id = await client.uploads.upload_file("train.jsonl", purpose="messages_finetune")
-        assert_type(file_id, str)
-
-
-async def async_chat(client: AsyncLlamaClient, flag: bool) -> None:
-    completion = await client.chat.completions.create(model=MODEL, messages=HELLO)
-    assert_type(completion, ChatCompletion)
-    explicit = await client.chat.completions.create(model=MODEL, messages=HELLO, stream=False)
-    assert_type(explicit, ChatCompletion)
-    response = await client.chat.completions.with_response.create(model=MODEL, messages=HELLO)
-    assert_type(response, APIResponse[ChatCompletion])
-
-    stream = await client.chat.completions.create(
-        model=MODEL, messages=HELLO, stream=True, idle_timeout=math.inf
-    )
-    assert_type(stream, AsyncChatCompletionStream)
-    assert_type(stream.request_id, str | None)
-    async with stream as same:
-        assert_type(same, AsyncChatCompletionStream)
-        async for chunk in stream:
-            assert_type(chunk, ChatCompletionChunk)
-        async for text in stream.text_deltas():
-            assert_type(text, str)
-        assert_type([text async for text in stream.text_deltas()], list[str])
-        assert_type(await stream.final_completion(), ChatCompletion)
-    await stream.aclose()
-
-    either = await client.chat.completions.create(model=MODEL, messages=HELLO, stream=flag)
-    assert_type(either, ChatCompletion | AsyncChatCompletionStream)
-
-
-# -- positive cases: llama_models.testing, as a user's own tests use it ------------------
-
-
-async def user_test_async() -> None:
-    async with FakeLlamaAPI() as api:
-        assert_type(api, FakeLlamaAPI)
-        api.enqueue(Fault.rate_limited(retry_after="600"))
-        api.enqueue(Fault.error(503), Fault.drop(), method="GET", path="/v1/models*")
-        api.enqueue(Fault.stream_error(after=2), Fault.stream_stall(keepalive_interval=0.1))
-        api.enqueue_replies(
-            ChatReply.text("Hi there! How can I help?", chunk_size=8),
-            ChatReply.tool_call("get_weather", {"location": "Menlo Park"}),
-            ChatReply.tool_calls(("a", {}), ("b", "not json")),
-            ChatReply.json({"city": "Menlo Park"}, event_delay=0.01),
-        )
-        async with AsyncLlamaClient(api_key=api.api_key, base_url=api.base_url) as client:
-            try:
-                await client.models.list()
-            except RateLimitError as exc:
-                assert_type(exc.retry_after, float | None)
-        requests = api.requests
-        assert_type(requests, list[RecordedRequest])
-        assert_type(requests[0].path, str)
-        assert_type(requests[0].headers, Mapping[str, str])
-        assert_type(requests[0].body, bytes)
-        assert_type(requests[0].json(), Any)
-        assert_type(await api.wait_for_requests_async(2), list[RecordedRequest])
-        assert_type(api.pending_faults, int)
-        assert_type(api.pending_replies, int)
-
-
-def user_test_with_fixture(fake_llama_api: FakeLlamaAPI) -> None:
-    fake_llama_api.enqueue_replies(ChatReply.text("Hello!"))
-    with LlamaClient(api_key=fake_llama_api.api_key, base_url=fake_llama_api.base_url) as client:
-        assert_type(client.chat.completions.create(model=MODEL, messages=HELLO).text, str)
-        client.uploads.upload_file("train.jsonl", purpose="messages_finetune")
-    assert_type(fake_llama_api.wait_for_requests(2, timeout=5), list[RecordedRequest])
-    files = fake_llama_api.files
-    assert_type(files, dict[str, UploadedFile])
-    for uploaded in files.values():
-        assert_type(uploaded.data, bytes)
-
-
-def user_test_threaded() -> None:
-    catalogue = [{"id": "my-model", "created": 0, "object": "model", "owned_by": "me"}]
-    with FakeLlamaAPI(api_key="k", models=catalogue, send_request_id=True) as api:
-        assert_type(api, FakeLlamaAPI)
-        assert_type(api.port, int)
-        assert_type(api.base_url, str)
-        api.add_synthetic_models(100)
-        api.clear_requests()
-
-
-# -- negative cases: each line must fail with exactly the code in its ignore ------------
-
-
-def use(*values: object) -> None:
-    """Take values, so that a negative case can be an expression without being useless."""
-
-
-def negative_blocking(client: LlamaClient, flag: bool) -> None:
-    chat = client.chat.completions
-    # idle_timeout (and stream_timeout) exist only on the stream=True overloads.
-    chat.create(model=MODEL, messages=HELLO, idle_timeout=30)  # type: ignore[call-overload]
-    # stream=True returns a ChatCompletionStream, not a ChatCompletion.
-    completion: ChatCompletion = chat.create(model=MODEL, messages=HELLO, stream=True)  # type: ignore[assignment]
-    # With a bool that is not a literal, the result must be narrowed before use.
-    use(chat.create(model=MODEL, messages=HELLO, stream=flag).text)  # type: ignore[union-attr]
-    # The model id is a str.
-    chat.create(model=4, messages=HELLO)  # type: ignore[call-overload]
-    # OpenAI's max_tokens is called max_completion_tokens here.
-    chat.create(model=MODEL, messages=HELLO, max_tokens=64)  # type: ignore[call-overload]
-    # with_response has no streaming variant.
-    chat.with_response.create(model=MODEL, messages=HELLO, stream=True)  # type: ignore[call-arg]
-    # retrieve needs the model id.
-    client.models.retrieve()  # type: ignore[call-arg]
-    # The parsed result of an APIResponse is .data.
-    use(client.models.with_response.list().parsed)  # type: ignore[attr-defined]
-    # Responses are frozen attrs classes.
-    completion.id = "chatcmpl-1"  # type: ignore[misc]
-    # The purpose is one of the UploadPurpose literals.
-    client.uploads.upload_file("train.jsonl", purpose="finetune")  # type: ignore[arg-type]
-    # The blocking client owns its event loop, so it takes no aiohttp session.
-    LlamaClient(http_session=aiohttp.ClientSession())  # type: ignore[call-arg]
-
-
-def negative_rate_limit(exc: RateLimitError) -> None:
-    # retry_after is None when the server did not say how long to wait.
-    use(exc.retry_after * 2)  # type: ignore[operator]
-
-
-def negative_async_in_sync(client: AsyncLlamaClient) -> None:
-    # Calling an async method without await gives a coroutine, not the result.
-    models: ModelList = client.models.list()  # type: ignore[assignment]
-    use(models)
-    # The async client is an async context manager only.
-    with AsyncLlamaClient() as other:  # type: ignore[attr-defined]
-        use(other)
-
-
-async def negative_async(client: AsyncLlamaClient, blocking: LlamaClient) -> None:
-    # A forgotten await: the coroutine is created and dropped.
-    client.models.list()  # type: ignore[unused-coroutine]
-    # The blocking client's methods return results, not awaitables.
-    await blocking.models.list()  # type: ignore[misc]
-    stream = await client.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
-    # An async stream needs async for.
-    for chunk in stream:  # type: ignore[attr-defined]
-        use(chunk)
-
-
-def negative_testing_helpers() -> None:
-    # Faults and replies are built by their classmethods, never by calling the class.
-    use(Fault(503))  # type: ignore[arg-type]
-    use(ChatReply("Hello!"))  # type: ignore[arg-type]
-
-
 def model_list_is_a_sequence(client: LlamaClient) -> None:
     models: Sequence[Model] = client.models.list()
     assert_type(client.models.list()[1:], Sequence[Model])
-    use(models)
+    assert_type(models, Sequence[Model])
 
 
 def message_is_public() -> None:
     messages: list[llama_models.Message] = [UserMessage("What is 2 + 2?")]
     messages.append(AssistantMessage(content="4"))
-    use(messages)
+    assert_type(messages, list[llama_models.Message])
