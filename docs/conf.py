@@ -48,8 +48,8 @@ add_module_names = False
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_typehints_format = "short"
-autodoc_default_options = {"members": True, "show-inheritance": True}
-autodoc_preserve_defaults = True
+# Bases are shown where they say something (errors, ModelList), not "Bases: object".
+autodoc_default_options = {"members": True}
 
 # Every reference must resolve; outside names (the standard library, aiohttp) are
 # not linked because the build has no network for intersphinx.

@@ -65,8 +65,8 @@ class AsyncLlamaClient:
             silent GET is then retried. ``None`` leaves only *timeout*.
         idle_timeout: seconds a stream may go without an event (keep-alive
             comments do not count); ``None`` for no limit.
-        max_retries: how many times a failed call may be retried (see the README
-            for which failures qualify).
+        max_retries: how many times a failed call may be retried (the retry
+            policy in the errors guide says which failures qualify).
         default_headers: headers added to every request.
         http_session: an :class:`aiohttp.ClientSession` of yours to send requests
             through. The client never closes it.

@@ -11,6 +11,7 @@ and development commands, ``toml``) is shown, not run:
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -30,14 +31,13 @@ def examples(language: str) -> list[tuple[str, str]]:
 
 
 def is_cell(code: str) -> bool:
-    """Whether the block has a top-level ``await``, like a notebook cell."""
-    try:
-        ast.parse(code)
-    except SyntaxError:
-        # A real syntax error fails here too.
-        compile(code, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | ast.PyCF_ONLY_AST)
-        return True
-    return False
+    """Whether the block has a top-level ``await``, like a notebook cell.
+
+    ``ast.parse`` accepts a top-level ``await``; only the compiler tells, by marking the
+    code object of such a block as a coroutine.
+    """
+    code_object = compile(code, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    return bool(code_object.co_flags & inspect.CO_COROUTINE)
 
 
 def is_test_module(code: str) -> bool:
