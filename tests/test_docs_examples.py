@@ -47,6 +47,21 @@ def _environment(server: FakeLlamaAPI) -> dict[str, str]:
     }
 
 
+def _run(
+    command: list[str], server: FakeLlamaAPI, folder: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` in `folder` with the fake's key and URL in the environment."""
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=_environment(server),
+        cwd=folder,
+    )
+
+
 def test_examples_were_found() -> None:
     """The README and the guides have runnable examples (guards against a broken extractor)."""
     assert sum(name.startswith("README.md") for name, _ in PYTHON) >= 4
@@ -68,15 +83,7 @@ def test_python_example_runs(
         command = [sys.executable, "-W", "error", "-c", CELL_RUNNER, code]
     else:
         command = [sys.executable, "-W", "error", "-c", code]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=_environment(threaded_server),
-        cwd=tmp_path,
-    )
+    result = _run(command, threaded_server, tmp_path)
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     assert result.stderr == ""
     assert result.stdout
@@ -110,17 +117,7 @@ def test_console_example_prints_what_it_shows(
     shell = shutil.which("bash") or "/bin/sh"
     for command, shown in commands:
         assert command.startswith(("llama-models ", "echo ")), f"{name}: will not run {command!r}"
-        result = subprocess.run(  # noqa: S602  (the command is the documentation's own)
-            command,
-            shell=True,
-            executable=shell,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=_environment(threaded_server),
-            cwd=tmp_path,
-        )
+        result = _run([shell, "-c", command], threaded_server, tmp_path)
         assert result.returncode == 0, f"{name}: {command!r} failed:\n{result.stderr}"
         printed = [line.rstrip() for line in result.stdout.splitlines()]
         expected = [line.rstrip() for line in shown if line.strip()]
