@@ -70,7 +70,8 @@ def _link(app: Any, node: Any, contnode: Any, full: str, entry: Any) -> Any:
     return refnode
 
 
-# Objects the SDK builds and hands out; their constructors take private types.
+# Objects the SDK builds and hands out; their constructors take private types. The
+# clients are documented by their public names, so no client matches these prefixes.
 _HANDED_OUT = ("llama_models._resources.", "llama_models._sync.")
 _HANDED_OUT_NAMES = {"llama_models.AsyncChatCompletionStream", "llama_models.ChatCompletionStream"}
 
@@ -79,8 +80,7 @@ def hide_private_constructors(
     app: Any, what: str, name: str, obj: Any, options: Any, signature: Any, return_annotation: Any
 ) -> Any:
     """Show no constructor for the resources and streams, which users never build."""
-    handed_out = name in _HANDED_OUT_NAMES or name.startswith(_HANDED_OUT)
-    if what == "class" and handed_out and not name.startswith("llama_models._sync._client"):
+    if what == "class" and (name in _HANDED_OUT_NAMES or name.startswith(_HANDED_OUT)):
         return ("", None)
     return None
 
