@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import cattrs
 
-from ._fastpath import Mismatch, Tagged, fast_structure_fn, union_key
+from ._fastpath import NUMBER, Mismatch, Tagged, fast_structure_fn, union_key
 from .types.chat import (
     StreamEvent,
     TextDelta,
@@ -62,7 +63,7 @@ UNIONS: Mapping[frozenset[Any], Tagged] = {
 }
 
 
-def _register_unions(converter: cattrs.Converter) -> cattrs.Converter:
+def _register_hooks(converter: cattrs.Converter) -> cattrs.Converter:
     def structure_union(value: Any, tp: Any) -> Any:
         tagged = UNIONS[union_key(tp)]  # type: ignore[index]
         if tagged.allow_str and isinstance(value, str):
@@ -75,12 +76,24 @@ def _register_unions(converter: cattrs.Converter) -> cattrs.Converter:
         return converter.structure(value, member)
 
     converter.register_structure_hook_func(lambda tp: union_key(tp) in UNIONS, structure_union)
+    converter.register_structure_hook_func(lambda tp: union_key(tp) == NUMBER, _structure_number)
     return converter
 
 
+def _structure_number(value: Any, tp: Any) -> int | float | None:
+    # An ``int | float`` field (a metric's value) keeps the number the server sent, so
+    # an integer stays an int and a fraction is not truncated; anything else goes
+    # through float(), as cattrs does for a plain float field.
+    if value.__class__ is int or value.__class__ is float:
+        return value
+    if value is None and type(None) in typing.get_args(tp):
+        return None
+    return float(value)
+
+
 # cattrs builds tuples for Sequence[T] fields, which keeps frozen classes immutable.
-_lenient = _register_unions(cattrs.Converter(detailed_validation=True, forbid_extra_keys=False))
-_strict = _register_unions(cattrs.Converter(detailed_validation=True, forbid_extra_keys=True))
+_lenient = _register_hooks(cattrs.Converter(detailed_validation=True, forbid_extra_keys=False))
+_strict = _register_hooks(cattrs.Converter(detailed_validation=True, forbid_extra_keys=True))
 _fast: dict[type[Any], Callable[[Any], Any]] = {}
 _strict_mode = False
 

@@ -20,9 +20,11 @@ from typing import Any, Literal, Union
 import attrs
 import cattrs
 
-__all__ = ["Mismatch", "Tagged", "fast_structure_fn", "union_key"]
+__all__ = ["Mismatch", "NUMBER", "Tagged", "fast_structure_fn", "union_key"]
 
 _PRIMITIVES = (str, int, float, bool)
+NUMBER = frozenset({int, float})
+"""The `union_key` of ``int | float``: a JSON number, kept as the int or float it decodes to."""
 _SEQUENCES = (collections.abc.Sequence, tuple, list)
 
 
@@ -150,6 +152,9 @@ def _check(
         if type(None) in args:
             return [f"if {var} is not None:", "    " + body[0]]
         return body
+    if key == NUMBER:
+        body = [f"if {var}.__class__ is not int and {var}.__class__ is not float: mismatch()"]
+        return [f"if {var} is not None:", "    " + body[0]] if type(None) in args else body
     if origin in (Union, types.UnionType) and type(None) in args:
         rest = [arg for arg in args if arg is not type(None)]
         inner = rest[0] if len(rest) == 1 else Union[tuple(rest)]  # noqa: UP007

@@ -9,7 +9,7 @@ import attrs
 import cattrs
 import pytest
 
-from llama_models import Model, ModelList, _converter
+from llama_models import ChatCompletion, Model, ModelList, _converter
 from llama_models._fastpath import Mismatch, fast_structure_fn
 
 
@@ -137,3 +137,66 @@ def test_objects_built_through_slots_stay_frozen() -> None:
     assert hash(built) == hash(Outer(items=(Inner("a"),)))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         built.note = "changed"
+
+
+# Answers from a server newer than this SDK: a new assistant role; a metric that is
+# not a whole number next to one that is.
+NEW_ROLE = {
+    "completion_message": {"role": "assistant_v2", "content": {"type": "text", "text": "Hi"}}
+}
+FRACTIONAL = {
+    "completion_message": {"role": "assistant", "content": {"type": "text", "text": "Hi"}},
+    "metrics": [
+        {"metric": "num_completion_tokens", "value": 2.5, "unit": "tokens"},
+        {"metric": "num_prompt_tokens", "value": 3, "unit": "tokens"},
+    ],
+}
+COMPLETION_PATHS = {
+    "fast path": fast_structure_fn(ChatCompletion, _converter._lenient, _converter.UNIONS),
+    "cattrs": lambda data: _converter._lenient.structure(data, ChatCompletion),
+    "strict cattrs": lambda data: _converter._strict.structure(data, ChatCompletion),
+}
+
+
+@pytest.mark.parametrize("path", COMPLETION_PATHS.values(), ids=COMPLETION_PATHS.keys())
+def test_an_unknown_assistant_role_is_kept(path: Any) -> None:
+    """A role newer than this SDK structures on every path, and the message reports it."""
+    completion = path(NEW_ROLE)
+    assert completion.completion_message.role == "assistant_v2"
+    assert completion.text == "Hi"
+
+
+@pytest.mark.parametrize("path", COMPLETION_PATHS.values(), ids=COMPLETION_PATHS.keys())
+def test_metric_values_keep_the_number_the_server_sent(path: Any) -> None:
+    """On every path a fraction stays a float and an integer stays an int."""
+    values = [metric.value for metric in path(FRACTIONAL).metrics]
+    assert values == [2.5, 3]
+    assert [type(value) for value in values] == [float, int]
+
+
+def test_a_metric_value_that_is_not_a_number_is_explained() -> None:
+    """A metric value that is no number fails with the path and the expected type."""
+    data = {"completion_message": {}, "metrics": [{"metric": "n", "value": "lots"}]}
+    with pytest.raises(
+        _converter.StructureError,
+        match=r"expected int \| float @ ChatCompletion\.metrics\[0\]\.value",
+    ):
+        _converter.structure(data, ChatCompletion)
+
+
+@attrs.frozen
+class Reading:
+    value: int | float | None = None
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [({"value": 1}, 1), ({"value": 0.5}, 0.5), ({"value": None}, None), ({}, None)],
+)
+def test_an_optional_number_keeps_none_and_numbers(data: dict[str, Any], expected: Any) -> None:
+    """An ``int | float | None`` field keeps None and the number's own type, on both paths."""
+    converter = _converter._register_hooks(cattrs.Converter())
+    fast = fast_structure_fn(Reading, converter)
+    for structured in (fast(data), converter.structure(data, Reading)):
+        assert structured == Reading(expected)
+        assert type(structured.value) is type(expected)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .._protocol import RequestSpec
 from ..errors import InvalidArgumentError
 from ..types.chat import ChatCompletion
-from ..types.messages import JsonSchemaFormat, Message, Tool
+from ..types.messages import JsonSchemaFormat, Tool
+from ..types.messages import MessageParam as MessageParam  # re-exported for _sync.chat
 from ..types.response import APIResponse
 from ._base import Requester
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncChat", "AsyncCompletions", "AsyncCompletionsWithResponse"]
 
-MessageParam = Message | Mapping[str, Any]
 ToolParam = Tool | Mapping[str, Any]
 ToolChoice = Literal["none", "auto", "required"] | Tool | Mapping[str, Any]
 ResponseFormat = JsonSchemaFormat | Mapping[str, Any]

@@ -29,12 +29,14 @@ class Metric:
 
     Attributes:
         metric: the name.
-        value: the value.
+        value: the value, a number exactly as the server sent it: an ``int``
+            when it sent an integer (token counts, in practice), a ``float``
+            otherwise.
         unit: the unit, such as ``"tokens"``, when given.
     """
 
     metric: str
-    value: float
+    value: int | float
     unit: str | None = None
 
 
@@ -42,16 +44,18 @@ class Metric:
 class Usage:
     """Token counts of a completion, read from its metrics.
 
-    A count the server did not report is ``None``.
+    Each count is the value the server sent, never rounded: an ``int`` as a
+    rule, a ``float`` if the server sends a fraction. A count the server did
+    not report is ``None``.
     """
 
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    total_tokens: int | None = None
+    prompt_tokens: int | float | None = None
+    completion_tokens: int | float | None = None
+    total_tokens: int | float | None = None
 
 
 def _usage(metrics: Sequence[Metric]) -> Usage:
-    found = {metric.metric: int(metric.value) for metric in metrics}
+    found = {metric.metric: metric.value for metric in metrics}
     return Usage(
         prompt_tokens=found.get("num_prompt_tokens"),
         completion_tokens=found.get("num_completion_tokens"),
@@ -181,6 +185,8 @@ class UnknownEvent:
 class ChatCompletionChunk:
     """One server-sent event of a streamed chat completion.
 
+    `text` and `delta` read the event without narrowing it first.
+
     Attributes:
         event: the event (a `StreamEvent`, or an `UnknownEvent` from a newer
             server).
@@ -197,3 +203,13 @@ class ChatCompletionChunk:
         if isinstance(event, StreamEvent) and isinstance(event.delta, TextDelta):
             return event.delta.text
         return ""
+
+    @property
+    def delta(self) -> TextDelta | ToolCallDelta | UnknownDelta | None:
+        """The event's delta; ``None`` for an `UnknownEvent`, whose data is in ``event.data``.
+
+        Narrow it with ``isinstance``, as in
+        ``if isinstance(chunk.delta, ToolCallDelta): ...``.
+        """
+        event = self.event
+        return event.delta if isinstance(event, StreamEvent) else None

@@ -21,6 +21,7 @@ __all__ = [
     "ImageContent",
     "JsonSchemaFormat",
     "Message",
+    "MessageParam",
     "SystemMessage",
     "TextContent",
     "Tool",
@@ -151,13 +152,25 @@ class ToolCall:
         """The tool's name (``function.name``)."""
         return self.function.name
 
-    def parse_arguments(self) -> Any:
-        """The arguments, decoded from JSON.
+    def parse_arguments(self) -> dict[str, Any]:
+        """The arguments, decoded from JSON: a dict of argument names and values.
 
         Raises:
-            ModelOutputError: the model wrote arguments that are not valid JSON.
+            ModelOutputError: the model wrote arguments that are not valid
+                JSON, or JSON that is not an object (such as a list or a
+                number).
         """
-        return _parse_json(self.function.arguments, f"the arguments of tool call {self.name!r}")
+        what = f"the arguments of tool call {self.name!r}"
+        arguments = _parse_json(self.function.arguments, what)
+        if not isinstance(arguments, dict):
+            from ..errors import ModelOutputError
+
+            text = self.function.arguments
+            kind = _JSON_KINDS.get(type(arguments), "null")
+            raise ModelOutputError(
+                f"{what} are not a JSON object but {kind}: {_shown(text)!r}", text=text
+            )
+        return arguments
 
 
 @frozen
@@ -201,14 +214,20 @@ class AssistantMessage:
     Attributes:
         content: the reply: a text item (as the server sends it), a plain
             ``str``, an `UnknownContent`, or ``None``.
-        stop_reason: ``"stop"``, ``"tool_calls"`` or ``"length"``.
+        stop_reason: ``"stop"``, ``"tool_calls"`` or ``"length"``; a newer
+            server's value is kept as sent.
         tool_calls: the tool calls the model made, in order.
+        role: ``"assistant"``. A role newer than this SDK is kept as the
+            server sent it, but such a message is refused (with
+            `InvalidArgumentError`, before anything is sent) when it goes back
+            in ``messages``; ``attrs.evolve(message, role="assistant")`` sends
+            it as an ordinary assistant turn.
     """
 
     content: str | TextContent | UnknownContent | None = None
     stop_reason: str | None = None
     tool_calls: Sequence[ToolCall] = field(default=())
-    role: Literal["assistant"] = "assistant"
+    role: str = "assistant"
 
     @property
     def text(self) -> str:
@@ -223,6 +242,13 @@ class AssistantMessage:
 
 Message = UserMessage | SystemMessage | ToolMessage | AssistantMessage
 """Any message class; plain dicts with a ``role`` are accepted too."""
+
+MessageParam = Message | Mapping[str, Any]
+"""What ``messages`` takes: a message class, or a dict in the API's shape.
+
+Annotate a conversation as ``list[MessageParam]`` to mix dicts with message
+objects, such as an answer's ``completion_message``.
+"""
 
 
 @frozen(kw_only=True)
@@ -254,11 +280,25 @@ class JsonSchemaFormat:
     schema: Mapping[str, Any]
 
 
+_JSON_KINDS: Mapping[type, str] = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
 def _parse_json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
         from ..errors import ModelOutputError
 
-        shown = text if len(text) <= 200 else text[:200] + "…"
-        raise ModelOutputError(f"{what} are not valid JSON ({exc}): {shown!r}", text=text) from None
+        raise ModelOutputError(
+            f"{what} are not valid JSON ({exc}): {_shown(text)!r}", text=text
+        ) from None

@@ -51,6 +51,7 @@ from llama_models import (
     JsonSchemaFormat,
     LlamaClient,
     LlamaError,
+    MessageParam,
     Model,
     ModelList,
     ModelOutputError,
@@ -72,8 +73,12 @@ from llama_models import (
 from llama_models.types import (
     AssistantMessage,
     Message,
+    Metric,
     ModerationResult,
     StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    UnknownDelta,
     UnknownEvent,
     Usage,
 )
@@ -152,8 +157,12 @@ def blocking_chat(client: LlamaClient) -> None:
     assert_type(completion.stop_reason, str | None)
     assert_type(completion.tool_calls, Sequence[ToolCall])
     assert_type(completion.completion_message, AssistantMessage)
+    assert_type(completion.completion_message.role, str)
     assert_type(completion.usage, Usage)
-    assert_type(completion.usage.total_tokens, int | None)
+    assert_type(completion.usage.total_tokens, int | float | None)
+    for metric in completion.metrics:
+        assert_type(metric, Metric)
+        assert_type(metric.value, int | float)
 
     explicit = client.chat.completions.create(model=MODEL, messages=HELLO, stream=False)
     assert_type(explicit, ChatCompletion)
@@ -181,6 +190,7 @@ def blocking_stream(client: LlamaClient) -> None:
             assert_type(chunk.text, str)
             assert_type(chunk.id, str | None)
             assert_type(chunk.event, StreamEvent | UnknownEvent)
+            assert_type(chunk.delta, TextDelta | ToolCallDelta | UnknownDelta | None)
         for text in stream.text_deltas():
             assert_type(text, str)
         assert_type(stream.final_completion(), ChatCompletion)
@@ -253,7 +263,7 @@ def tool_calling(client: LlamaClient) -> None:
         assert_type(call.name, str)
         assert_type(call.function.arguments, str)
         arguments = call.parse_arguments()
-        assert_type(arguments, Any)
+        assert_type(arguments, dict[str, Any])
         answer = ToolMessage.for_call(call, {"temperature": "47 F"})
         assert_type(answer, ToolMessage)
         conversation.append(answer)
@@ -406,3 +416,35 @@ def message_is_public() -> None:
     messages: list[llama_models.Message] = [UserMessage("What is 2 + 2?")]
     messages.append(AssistantMessage(content="4"))
     assert_type(messages, list[llama_models.Message])
+
+
+def a_conversation_of_dicts(client: LlamaClient) -> None:
+    # Dicts and message objects in one list: the answer goes back as it came.
+    conversation: list[MessageParam] = [{"role": "user", "content": "What is 2 + 2?"}]
+    completion = client.chat.completions.create(model=MODEL, messages=conversation)
+    conversation.append(completion.completion_message)
+    conversation.append({"role": "user", "content": "And 3 + 3?"})
+    conversation.append(UserMessage("And 4 + 4?"))
+    client.chat.completions.create(model=MODEL, messages=conversation)
+    same: list[llama_models.types.MessageParam] = conversation
+    assert_type(same, list[MessageParam])
+
+
+def stream_deltas(client: LlamaClient) -> None:
+    # Tool-call pieces, read without getattr: chunk.delta needs only isinstance.
+    with client.chat.completions.create(model=MODEL, messages=HELLO, stream=True) as stream:
+        for chunk in stream:
+            delta = chunk.delta
+            if isinstance(delta, ToolCallDelta):
+                assert_type(delta.id, str | None)
+                assert_type(delta.function.arguments, str | None)
+            elif isinstance(delta, TextDelta):
+                assert_type(delta.text, str)
+            # Or narrow the event itself: a StreamEvent always has a delta.
+            event = chunk.event
+            if isinstance(event, StreamEvent):
+                assert_type(event.delta, TextDelta | ToolCallDelta | UnknownDelta)
+                assert_type(event.stop_reason, str | None)
+            else:
+                assert_type(event, UnknownEvent)
+                assert_type(event.data, Mapping[str, Any])

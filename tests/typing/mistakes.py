@@ -8,8 +8,10 @@ from llama_models import (
     AsyncLlamaClient,
     ChatCompletion,
     LlamaClient,
+    Message,
     ModelList,
     RateLimitError,
+    ToolCall,
 )
 from llama_models.testing import ChatReply, Fault
 
@@ -48,6 +50,20 @@ def negative_blocking(client: LlamaClient, flag: bool) -> None:
     client.uploads.upload_file("train.jsonl", purpose="finetune")  # type: ignore[arg-type]
     # The blocking client owns its event loop, so it takes no aiohttp session.
     LlamaClient(http_session=aiohttp.ClientSession())  # type: ignore[call-arg]
+
+
+def negative_chat_types(client: LlamaClient, call: ToolCall) -> None:
+    # list[Message] holds message objects only; a list that mixes in dicts is list[MessageParam].
+    conversation: list[Message] = [{"role": "user", "content": "Hi"}]  # type: ignore[list-item]
+    use(conversation)
+    # The arguments are a dict keyed by argument name.
+    use(call.parse_arguments()[0])  # type: ignore[index]
+    with client.chat.completions.create(model=MODEL, messages=HELLO, stream=True) as stream:
+        for chunk in stream:
+            # An UnknownEvent has no delta: narrow the event first, or read chunk.delta.
+            use(chunk.event.delta)  # type: ignore[union-attr]
+            # chunk.delta is None for an UnknownEvent.
+            use(chunk.delta.type)  # type: ignore[union-attr]
 
 
 def negative_rate_limit(exc: RateLimitError) -> None:
