@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from attrs import frozen
 
+from ._logenv import configure_logging
 from .errors import InvalidArgumentError
 
 DEFAULT_BASE_URL = "https://api.llama.com/v1"
@@ -100,6 +101,7 @@ def resolve_config(
 ) -> ClientConfig:
     """Resolve arguments against the environment and validate all of them."""
     env = os.environ if environ is None else environ
+    configure_logging(env)
     if api_key is None:
         api_key = env.get(API_KEY_ENV) or None
     if base_url is None:
