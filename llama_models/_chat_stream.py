@@ -21,24 +21,26 @@ import json
 import threading
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._accumulate import Accumulator
 from ._sse import ERROR, SSEDecoder
-from .errors import (
-    APIResponseValidationError,
-    APIStreamError,
-    APITimeoutError,
-    ClientStateError,
-    StreamInterruptedError,
+from ._stream_errors import (
+    client_closed,
+    interrupted,
+    invalid,
+    read_failure,
+    server_error,
+    timed_out,
 )
+from .errors import ClientStateError, StreamInterruptedError
 from .types.chat import ChatCompletion, ChatCompletionChunk
 from .types.response import RateLimitInfo
 
 if TYPE_CHECKING:
     import asyncio
 
-    from ._deadline import Deadlines
+    from ._inflight import InFlight
     from ._transport._stream import LiveBody
 
 __all__ = ["AsyncChatCompletionStream"]
@@ -66,7 +68,12 @@ class AsyncChatCompletionStream:
     Failures raise typed errors: `APIStreamError` when the server reports an
     error mid-stream, `StreamInterruptedError` when the stream is cut or ends
     before its ``complete`` event, `APITimeoutError` when no event arrives
-    within ``idle_timeout`` or the stream outlasts ``stream_timeout``.
+    within ``idle_timeout`` or the stream outlasts ``stream_timeout``, and
+    `ClientStateError` when the client is closed under it or it is read from
+    another event loop than the one it was opened on.
+
+    A ``data: [DONE]`` line, which OpenAI-compatible gateways add, ends the
+    stream like the end of the response does.
     """
 
     def __init__(
@@ -74,7 +81,7 @@ class AsyncChatCompletionStream:
         body: LiveBody,
         *,
         loop: asyncio.AbstractEventLoop,
-        deadlines: Deadlines,
+        inflight: InFlight,
         idle_timeout: float | None,
         deadline: float | None,
         max_line_bytes: int,
@@ -83,7 +90,7 @@ class AsyncChatCompletionStream:
         self._body = body
         self._loop = loop
         self._thread = threading.get_ident()
-        self._deadlines = deadlines
+        self._inflight = inflight
         self._idle_timeout = idle_timeout
         self._deadline = deadline
         self._max_line = max_line_bytes
@@ -95,6 +102,7 @@ class AsyncChatCompletionStream:
         self._state = _OPEN
         self._events = 0
         self._retries = retries
+        inflight.add_stream(self)
 
     # -- what came with the response -------------------------------------------------
 
@@ -173,7 +181,7 @@ class AsyncChatCompletionStream:
 
     async def aclose(self) -> None:
         """Close the stream and its connection; harmless when already closed."""
-        self._abort()
+        self._abort_from_anywhere()
 
     async def __aenter__(self) -> AsyncChatCompletionStream:
         return self
@@ -184,7 +192,7 @@ class AsyncChatCompletionStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._abort()
+        self._abort_from_anywhere()
 
     def __del__(self) -> None:
         if self._state == _OPEN:
@@ -215,6 +223,11 @@ class AsyncChatCompletionStream:
         import asyncio
 
         loop = self._loop
+        if asyncio.get_running_loop() is not loop:
+            raise ClientStateError(
+                "this stream belongs to the event loop it was opened on; read it there "
+                "(a client and its streams serve one event loop)"
+            )
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - coroutines run in tasks
             raise ClientStateError("iterate the stream from within an asyncio task")
@@ -222,9 +235,9 @@ class AsyncChatCompletionStream:
         idle_at = None if idle is None else loop.time() + idle
         limits = [at for at in (idle_at, self._deadline) if at is not None]
         limit = min(limits) if limits else None
-        watched = limit is not None
-        if limit is not None:
-            self._deadlines.enter(task, limit)
+        inflight = self._inflight
+        inflight.enter(task, limit)  # watched even without a limit, for the client's close
+        watched = True
         body, decoder = self._body, self._decoder
         try:
             while True:
@@ -235,7 +248,7 @@ class AsyncChatCompletionStream:
                 try:
                     events = decoder.feed(data)
                 except UnicodeDecodeError as exc:
-                    raise self._invalid(f"the stream is not valid UTF-8 ({exc.reason})") from None
+                    raise invalid(body, f"the stream is not valid UTF-8 ({exc.reason})") from None
                 if events:
                     failure = self._parse(events)
                     if self._pending:
@@ -243,24 +256,34 @@ class AsyncChatCompletionStream:
                         return True
                     if failure is not None:
                         raise failure
+                    if self._state != _OPEN:  # [DONE] ended it
+                        return False
                 elif decoder.buffered > self._max_line:
-                    raise self._invalid(
+                    raise invalid(
+                        body,
                         "an event of the stream is longer than max_response_bytes "
-                        f"({self._max_line} bytes)"
+                        f"({self._max_line} bytes)",
                     )
         except BaseException as exc:
-            timed_out = watched and self._deadlines.leave(task)
             watched = False
+            ended = inflight.leave(task)
             self._abort()
-            if timed_out:
-                raise self._timeout(idle_fired=limit == idle_at) from None
-            translated = self._translate(exc)
+            if ended == "timeout":
+                if limit == idle_at:
+                    why = f"no event for {idle:g} s (idle_timeout)"
+                else:
+                    why = "the stream did not finish within its stream_timeout"
+                raise timed_out(body, why, self._events) from None
+            if ended == "closed":
+                error, self._error = self._error or client_closed(body, self._events), None
+                raise error from None
+            translated = read_failure(exc, body, self._events)
             if translated is exc:
                 raise
             raise translated from exc
         finally:
             if watched:
-                self._deadlines.leave(task)
+                inflight.leave(task)
 
     def _parse(self, events: list[tuple[str | None, str]]) -> BaseException | None:
         """Structure *events* into pending chunks; return the error that stops them, if any."""
@@ -270,15 +293,27 @@ class AsyncChatCompletionStream:
         add = self._accumulator.add
         for kind, data in events:
             if kind == ERROR:
-                return self._server_error(data)
+                return server_error(self._body, data, self._events)
             try:
                 chunk = structure(_decode(data), ChatCompletionChunk)
             except ValueError as exc:
-                return self._invalid(f"event {self._events + 1} is not a valid chunk: {exc}")
+                if data == "[DONE]":
+                    return self._at_done()
+                return invalid(self._body, f"event {self._events + 1} is not a valid chunk: {exc}")
             add(chunk)
             pending.append(chunk)
             self._events += 1
         return None
+
+    def _at_done(self) -> StreamInterruptedError | None:
+        """``data: [DONE]``: the end, as a gateway says it; events after it are ignored."""
+        if self._accumulator.complete:
+            self._state = _FINISHED
+            self._body.release()
+            return None
+        events = self._events
+        why = f"the stream ended with [DONE] after {events} events, without its 'complete' event"
+        return interrupted(self._body, why, events)
 
     def _end(self) -> None:
         """The response ended: finished if it was whole, an error if not."""
@@ -292,75 +327,16 @@ class AsyncChatCompletionStream:
             body.release()
             return
         self._abort()
-        raise StreamInterruptedError(
-            f"{body.method} {body.url}: {why}",
-            events_received=events,
-            method=body.method,
-            url=body.url,
-        )
-
-    # -- errors ------------------------------------------------------------------------
-
-    def _translate(self, exc: BaseException) -> BaseException:
-        from ._transport._stream import StreamReadFailed
-
-        if not isinstance(exc, StreamReadFailed):
-            return exc
-        body = self._body
-        message = f"{body.method} {body.url}: {exc.reason} after {self._events} events"
-        if exc.timeout:
-            return APITimeoutError(message, method=body.method, url=body.url)
-        return StreamInterruptedError(
-            message, events_received=self._events, method=body.method, url=body.url
-        )
-
-    def _timeout(self, *, idle_fired: bool) -> APITimeoutError:
-        body = self._body
-        if idle_fired:
-            why = f"no event for {self._idle_timeout:g} s (idle_timeout)"
-        else:
-            why = "the stream did not finish within its stream_timeout"
-        return APITimeoutError(
-            f"{body.method} {body.url}: {why}, after {self._events} events",
-            method=body.method,
-            url=body.url,
-        )
-
-    def _server_error(self, data: str) -> APIStreamError:
-        from ._protocol import error_message, excerpt, find_request_id
-
-        body = self._body
-        try:
-            payload: Any = json.loads(data)
-        except ValueError:
-            payload = excerpt(data.encode())
-        status = payload.get("status") if isinstance(payload, dict) else None
-        return APIStreamError(
-            f"the server reported an error mid-stream: {error_message(500, payload)}",
-            body=payload,
-            status_code=status
-            if isinstance(status, int) and not isinstance(status, bool)
-            else None,
-            events_received=self._events,
-            request_id=find_request_id(body.headers),
-            method=body.method,
-            url=body.url,
-        )
-
-    def _invalid(self, message: str) -> APIResponseValidationError:
-        from ._protocol import invalid_response
-
-        body = self._body
-        return invalid_response(
-            f"{body.method} {body.url}: {message}",
-            body.status,
-            body.headers,
-            None,
-            body.method,
-            body.url,
-        )
+        raise interrupted(body, why, events)
 
     # -- closing -----------------------------------------------------------------------
+
+    def _client_closed(self) -> None:
+        """The client is closing (on the loop's thread): end the stream; its next read raises."""
+        if self._state == _OPEN:
+            error = self._error or client_closed(self._body, self._events)
+            self._abort()
+            self._error = error
 
     def _abort(self) -> None:
         """Close the connection unless the stream already ended; on the loop's thread."""

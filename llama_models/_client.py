@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Coroutine, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._config import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -33,7 +36,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["AsyncLlamaClient"]
+__all__ = ["AsyncLlamaClient", "refuse_pickling"]
+
+
+def refuse_pickling(obj: object) -> NoReturn:
+    """Raise the `TypeError` that pickling or copying a client gets."""
+    raise TypeError(
+        f"cannot pickle a {type(obj).__name__}: its connections and event loop belong to this "
+        "process; create a client in each process (in a worker pool, in its initializer)"
+    )
 
 
 class AsyncLlamaClient:
@@ -67,6 +78,9 @@ class AsyncLlamaClient:
             comments do not count); ``None`` for no limit.
         max_retries: how many times a failed call may be retried (the retry
             policy in the errors guide says which failures qualify).
+        max_connections: the size of the connection pool. More calls than this
+            at once wait for a free connection, within their *timeout*. Ignored
+            with *http_session*, whose own connector decides.
         default_headers: headers added to every request.
         http_session: an :class:`aiohttp.ClientSession` of yours to send requests
             through. The client never closes it.
@@ -97,6 +111,7 @@ class AsyncLlamaClient:
         read_timeout: float | None = None,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
         http_session: aiohttp.ClientSession | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
@@ -110,6 +125,7 @@ class AsyncLlamaClient:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_retries=max_retries,
+            max_connections=max_connections,
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
             allow_insecure_http=allow_insecure_http,
@@ -119,6 +135,7 @@ class AsyncLlamaClient:
         self._http_session = http_session
         self._transport: Transport | None = None
         self._closed = False
+        self._lock = threading.Lock()
         self.models = AsyncModels(self)
         self.chat = AsyncChat(self)
         self.moderations = AsyncModerations(self)
@@ -150,15 +167,43 @@ class AsyncLlamaClient:
             f"max_retries={self.max_retries!r})"
         )
 
-    def _transport_for_call(self) -> Transport:
-        transport = self._transport
-        if transport is None:
+    def __reduce__(self) -> NoReturn:
+        refuse_pickling(self)
+
+    async def _start(self) -> Transport:
+        """The transport, created by the first call.
+
+        aiohttp and cattrs load with the first call rather than at import, and
+        loading them takes a good tenth of a second: long enough to stall every
+        other task of a service if it ran on the event loop. So it runs in the
+        loop's default executor, and the loop goes on meanwhile.
+        """
+        import asyncio
+
+        if self._closed:
+            raise ClientStateError("this client is closed; create a new client")
+        if "llama_models._transport" in sys.modules:
+            created = _new_transport(self._config, self._http_session)
+        else:
+            created = await asyncio.get_running_loop().run_in_executor(
+                None, _new_transport, self._config, self._http_session
+            )
+        with self._lock:  # two threads may make a first call at the same moment
             if self._closed:
                 raise ClientStateError("this client is closed; create a new client")
-            from ._transport import Transport  # aiohttp and cattrs load on first use
+            if self._transport is None:
+                self._transport = created
+            return self._transport
 
-            transport = self._transport = Transport(self._config, self._http_session)
-        return transport
+    async def _first_request(
+        self,
+        spec: RequestSpec,
+        cls: type[T],
+        timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> APIResponse[T]:
+        transport = await self._start()
+        return await transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
 
     async def _stream(
         self,
@@ -179,14 +224,14 @@ class AsyncLlamaClient:
         deadline = None
         if stream_timeout is not None:
             deadline = loop.time() + validate_timeout(stream_timeout, "stream_timeout")
-        transport = self._transport_for_call()
+        transport = self._transport or await self._start()
         body, retries = await transport.open_stream(
             spec, timeout=timeout, extra_headers=extra_headers, deadline=deadline
         )
         return AsyncChatCompletionStream(
             body,
             loop=loop,
-            deadlines=transport.deadlines(),
+            inflight=transport.inflight(),
             idle_timeout=idle,
             deadline=deadline,
             max_line_bytes=config.max_response_bytes,
@@ -203,17 +248,25 @@ class AsyncLlamaClient:
     ) -> Coroutine[Any, Any, APIResponse[T]]:
         # A plain function returning the transport's coroutine: one frame fewer to
         # re-enter each time a request resumes.
-        transport = self._transport or self._transport_for_call()
+        transport = self._transport
+        if transport is None:
+            return self._first_request(spec, cls, timeout, extra_headers)
         return transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
 
     async def aclose(self) -> None:
-        """Close the HTTP session (unless it was given as *http_session*).
+        """End the calls in flight and close the HTTP session (unless it was given as *http_session*).
 
-        Calls made afterwards raise `ClientStateError`. Closing twice is harmless.
+        Calls still running raise `ClientStateError`, and so do open streams at
+        their next read; calls made afterwards raise it too. Closing twice is
+        harmless.
         """
-        if self._transport is not None:
-            await self._transport.aclose()
-        self._closed = True
+        with self._lock:
+            transport = self._transport
+            if transport is None:
+                self._closed = True
+        if transport is not None:
+            await transport.aclose()  # refuses a call from the wrong loop
+            self._closed = True
 
     async def __aenter__(self) -> AsyncLlamaClient:
         return self
@@ -225,3 +278,10 @@ class AsyncLlamaClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _new_transport(config: ClientConfig, session: aiohttp.ClientSession | None) -> Transport:
+    from ._chat_stream import AsyncChatCompletionStream  # noqa: F401 - loaded here, off the loop
+    from ._transport import Transport  # aiohttp and cattrs load on first use
+
+    return Transport(config, session)

@@ -23,6 +23,7 @@ DEFAULT_BASE_URL = "https://api.llama.com/v1"
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_CONNECTIONS = 100
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 60.0
 
@@ -76,6 +77,7 @@ class ClientConfig:
     connect_timeout: float
     read_timeout: float | None
     max_retries: int
+    max_connections: int
     default_headers: Mapping[str, str]
     max_response_bytes: int
     allow_insecure_http: bool
@@ -97,6 +99,7 @@ def resolve_config(
     allow_insecure_http: bool,
     log_bodies: bool,
     idle_timeout: float | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve arguments against the environment and validate all of them."""
@@ -116,6 +119,7 @@ def resolve_config(
             None if read_timeout is None else validate_timeout(read_timeout, "read_timeout")
         ),
         max_retries=validate_count(max_retries, "max_retries"),
+        max_connections=validate_count(max_connections, "max_connections", minimum=1),
         default_headers=MappingProxyType(validate_headers(default_headers, "default_headers")),
         max_response_bytes=validate_count(max_response_bytes, "max_response_bytes", minimum=1),
         allow_insecure_http=bool(allow_insecure_http),

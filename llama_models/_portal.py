@@ -1,14 +1,23 @@
-"""One anyio blocking portal per `LlamaClient`, on a private daemon thread.
+"""The event loop thread of a `LlamaClient`, and the `Portal` handles that keep it alive.
 
-The portal's event loop owns the client's aiohttp session, so blocking calls
-work from any thread, including one that is itself running an event loop (a
-Jupyter cell). The thread is a daemon and is started on first use: an unused
-client costs nothing, and a forgotten one never keeps the interpreter alive.
+Each blocking client runs its `AsyncLlamaClient` on a private event loop in a
+daemon thread, which anyio runs (``anyio.run`` with a `BlockingPortal` that
+is stopped at shutdown). The loop owns the client's aiohttp session, so
+blocking calls work from any thread, including one that is itself running an
+event loop (a Jupyter cell). The thread starts on first use: an unused client
+costs nothing, and a forgotten one never keeps the interpreter alive.
 
-anyio runs the loop and the portal's lifecycle. Calls themselves are handed to
-the portal's loop with one ``call_soon_threadsafe``: `BlockingPortal.call` waits
-for the task to be spawned and then again for its result, two thread hand-offs
-where one will do (each costs tens of microseconds of wake-up latency).
+Every blocking object of a client (the client, its resources and their
+``with_response`` views, its open streams) holds the same `Portal`. The loop
+is shut down when the client is closed, or when the last of those objects is
+garbage-collected (``weakref.finalize`` on the portal), or at interpreter
+exit; so ``LlamaClient().models.list()`` works, and so does a resource kept
+after its client was dropped.
+
+Calls are handed to the loop with one ``call_soon_threadsafe``:
+`BlockingPortal.call` waits for the task to be spawned and then again for its
+result, two thread hand-offs where one will do (each costs tens of
+microseconds of wake-up latency).
 """
 
 from __future__ import annotations
@@ -18,8 +27,9 @@ import concurrent.futures
 import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from .errors import ClientStateError
 
@@ -27,12 +37,51 @@ if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
 T = TypeVar("T")
+Close = Callable[[], Awaitable[None]]
 
 # How long Ctrl-C waits for the cancelled call to clean up before giving up on it.
-_CANCEL_GRACE = 5.0
+_CANCEL_GRACE = 1.0
+
+_CLOSED = "this client is closed; create a new client"
+_FORKED = (
+    "a LlamaClient that has made calls cannot be used in a forked child process; create a "
+    "new client in the child (a client that has made no call yet may be shared this way)"
+)
 
 
 class Portal:
+    """A handle on a client's event loop thread; see the module docstring.
+
+    Its methods `call` and `run_soon` are the loop thread's own, so a call
+    costs no extra hop through the handle.
+    """
+
+    __slots__ = ("__weakref__", "_finalizer", "_loop_thread", "call", "run_soon")
+
+    def __init__(self, aclose: Close) -> None:
+        loop_thread = _LoopThread()
+        self._loop_thread = loop_thread
+        self.call = loop_thread.call
+        self.run_soon = loop_thread.run_soon
+        self._finalizer = weakref.finalize(self, loop_thread.shutdown, aclose)
+
+    @property
+    def closed(self) -> bool:
+        return self._loop_thread.closed
+
+    def close(self) -> None:
+        """Close the client now (waiting for it), from any thread but the loop's own."""
+        self._loop_thread.refuse_own_thread("close()")
+        self._finalizer()
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "cannot pickle a LlamaClient or its resources: its connections and event loop "
+            "belong to this process; create a client in each process"
+        )
+
+
+class _LoopThread:
     """Runs coroutine functions on a private event loop and waits for them."""
 
     def __init__(self) -> None:
@@ -40,25 +89,37 @@ class Portal:
         self._portal: BlockingPortal | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._ident: int | None = None
         self._pid = os.getpid()
         self._closed = False
+        # Calls handed to the loop and not yet answered; failed when the loop ends,
+        # for a call handed over in the instant between the loop stopping and closing.
+        self._waiting: set[concurrent.futures.Future[Any]] = set()
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     def call(self, fn: Callable[..., Coroutine[Any, Any, T]], /, *args: Any, **kwargs: Any) -> T:
-        """Run ``await fn(*args, **kwargs)`` on the portal and return its result.
+        """Run ``await fn(*args, **kwargs)`` on the loop and return its result.
 
-        Ctrl-C (``KeyboardInterrupt``) cancels the call on the portal, waits briefly
+        Ctrl-C (``KeyboardInterrupt``) cancels the call on the loop, waits briefly
         for it to clean up, and is then re-raised.
         """
         loop = self._loop
         if loop is None or self._closed or os.getpid() != self._pid:
             loop = self._start()
+        if threading.get_ident() == self._ident:
+            self.refuse_own_thread("a blocking call")
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         tasks: list[asyncio.Task[T]] = []
-        loop.call_soon_threadsafe(_start_task, loop, fn, args, kwargs, future, tasks)
+        waiting = self._waiting
+        waiting.add(future)
+        try:
+            loop.call_soon_threadsafe(_start_task, loop, fn, args, kwargs, future, tasks)
+        except RuntimeError:  # the loop closed since we looked
+            waiting.discard(future)
+            raise ClientStateError(_CLOSED) from None
         try:
             return future.result()
         except concurrent.futures.CancelledError:
@@ -67,59 +128,91 @@ class Portal:
             # Cancel the call on the loop and give it a moment to unwind (close its
             # connection) before the interrupt goes on up the caller's stack.
             if not future.cancel():
-                loop.call_soon_threadsafe(_cancel, tasks)
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_cancel, tasks)
                 concurrent.futures.wait([future], timeout=_CANCEL_GRACE)
             raise
+        finally:
+            waiting.discard(future)
 
     def run_soon(self, fn: Callable[[], object]) -> None:
-        """Schedule the plain function *fn* on the portal's loop without waiting.
+        """Schedule the plain function *fn* on the loop without waiting.
 
-        For cleanup from a finalizer, which may run on any thread (the portal's
-        own included) and must not block. Nothing happens once the portal is gone.
+        For cleanup from a finalizer, which may run on any thread (the loop's
+        own included) and must not block. Nothing happens once the loop is gone.
         """
         loop = self._loop
         if loop is None or self._closed or os.getpid() != self._pid:
             return
-        if threading.current_thread() is self._thread:
+        if threading.get_ident() == self._ident:
             fn()
             return
         with contextlib.suppress(RuntimeError):  # the loop stopped just now
             loop.call_soon_threadsafe(fn)
 
+    def refuse_own_thread(self, what: str) -> None:
+        """Raise if called on the loop's thread, where waiting for the loop never ends."""
+        if threading.get_ident() == self._ident:
+            raise ClientStateError(
+                f"{what} on a LlamaClient from its own event loop thread (in a callback such as "
+                "upload_file's on_progress) would wait for itself forever; make the call after "
+                "the one running returns, or use an AsyncLlamaClient"
+            )
+
     def _start(self) -> asyncio.AbstractEventLoop:
         if os.getpid() != self._pid:
-            raise ClientStateError(
-                "a LlamaClient cannot be used in a forked child process; "
-                "create a new client in the child"
-            )
+            self._adopt_after_fork()
         with self._lock:
             if self._closed:
-                raise ClientStateError("this client is closed; create a new client")
+                raise ClientStateError(_CLOSED)
             if self._loop is None:
-                self._portal, self._loop, self._thread = _spawn()
+                self._portal, self._loop, self._thread = _spawn(self._waiting)
+                self._ident = self._thread.ident
             return self._loop
 
-    def shutdown(self, aclose: Callable[[], Awaitable[None]]) -> None:
-        """Run *aclose* on the portal, then stop the portal thread. Idempotent.
+    def _adopt_after_fork(self) -> None:
+        """In a forked child: take over a client that never started its thread, or refuse."""
+        if self._loop is not None:
+            raise ClientStateError(_FORKED)
+        # The parent's lock may have been held by one of its threads when it forked.
+        self._lock = threading.Lock()
+        self._waiting = set()
+        self._pid = os.getpid()
 
-        In a forked child, or on the portal's own thread, there is nothing that
-        can be awaited safely, so the portal is only marked closed.
+    def shutdown(self, aclose: Close) -> None:
+        """Run *aclose* on the loop, then stop the loop thread. Idempotent.
+
+        Ctrl-C while waiting gets out at once; the loop thread finishes closing on
+        its own. On the loop's own thread (a garbage collection there) the closing
+        is scheduled instead of awaited. In a forked child there is nothing of the
+        parent's to close.
         """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            portal, thread = self._portal, self._thread
-            self._portal = self._thread = self._loop = None
-        if portal is None or thread is None or os.getpid() != self._pid:
+            portal, loop, thread = self._portal, self._loop, self._thread
+        if portal is None or loop is None or thread is None or os.getpid() != self._pid:
             return
-        if threading.current_thread() is thread:  # pragma: no cover - GC on the portal thread
+        if threading.get_ident() == self._ident:
+            loop.call_soon(_start_task, loop, _close_then_stop, (portal, aclose), {}, None, [])
             return
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
         try:
-            portal.call(aclose)
-        finally:
-            portal.call(portal.stop)
-            thread.join()
+            loop.call_soon_threadsafe(
+                _start_task, loop, _close_then_stop, (portal, aclose), {}, done, []
+            )
+        except RuntimeError:  # pragma: no cover - the loop ended on its own
+            return
+        done.result()
+        thread.join()
+
+
+async def _close_then_stop(portal: BlockingPortal, aclose: Close) -> None:
+    try:
+        await aclose()
+    finally:
+        await portal.stop()
 
 
 def _start_task(
@@ -127,15 +220,16 @@ def _start_task(
     fn: Callable[..., Coroutine[Any, Any, T]],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-    future: concurrent.futures.Future[T],
+    future: concurrent.futures.Future[T] | None,
     tasks: list[asyncio.Task[T]],
 ) -> None:
     """On the loop: run the call as a task whose outcome lands in *future*."""
-    if not future.set_running_or_notify_cancel():
+    if future is not None and not future.set_running_or_notify_cancel():
         return  # interrupted before it started
     task = loop.create_task(fn(*args, **kwargs))
     tasks.append(task)
-    task.add_done_callback(lambda done: _settle(done, future))
+    if future is not None:
+        task.add_done_callback(lambda done: _settle(done, future))
 
 
 def _settle(task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:
@@ -152,7 +246,9 @@ def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
         task.cancel()
 
 
-def _spawn() -> tuple[BlockingPortal, asyncio.AbstractEventLoop, threading.Thread]:
+def _spawn(
+    waiting: set[concurrent.futures.Future[Any]],
+) -> tuple[BlockingPortal, asyncio.AbstractEventLoop, threading.Thread]:
     """Start a daemon thread running an anyio event loop with a portal in it."""
     import anyio
     from anyio.from_thread import BlockingPortal
@@ -174,6 +270,7 @@ def _spawn() -> tuple[BlockingPortal, asyncio.AbstractEventLoop, threading.Threa
             handoff["error"] = exc
         finally:
             ready.set()
+            _fail_waiting(waiting)
 
     thread = threading.Thread(target=main, name="llama-models-portal", daemon=True)
     thread.start()
@@ -181,3 +278,11 @@ def _spawn() -> tuple[BlockingPortal, asyncio.AbstractEventLoop, threading.Threa
     if "portal" not in handoff:  # pragma: no cover - the loop failed to start
         raise ClientStateError("could not start the event loop thread") from handoff.get("error")
     return handoff["portal"], handoff["loop"], thread
+
+
+def _fail_waiting(waiting: set[concurrent.futures.Future[Any]]) -> None:
+    """The loop has ended: no call still waiting for it will ever be answered."""
+    for future in list(waiting):
+        if not future.done():
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                future.set_exception(ClientStateError(_CLOSED))

@@ -111,7 +111,7 @@ async def test_cancelled_call_leaves_no_half_read_connection(
     assert len(await client.models.list()) == 4
     stalled, fresh = server.requests
     assert stalled.connection_id != fresh.connection_id
-    connector = client._transport._session.connector  # type: ignore[union-attr]
+    connector = client._transport._binding.session.connector  # type: ignore[union-attr]
     assert connector is not None
     assert not connector._acquired  # nothing is still checked out of the pool
 

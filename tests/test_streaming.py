@@ -317,10 +317,9 @@ async def test_a_stream_cut_inside_an_event_line_is_reported_as_such(
             'data: {"id": "c1", "event": {"event_type": "progress"}}\n\n',
             "event 1 is not a valid chunk",
         ),
-        ("data: [DONE]\n\n", "event 1 is not a valid chunk"),
         (b"data: \xff\xfe\n\n", "not valid UTF-8"),
     ],
-    ids=["missing-delta", "done-sentinel", "not-utf8"],
+    ids=["missing-delta", "not-utf8"],
 )
 async def test_malformed_events_raise_validation_errors(
     client: AsyncLlamaClient, server: FakeLlamaAPI, body: str | bytes, message: str

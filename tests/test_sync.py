@@ -177,7 +177,7 @@ def test_garbage_collected_client_is_cleaned_up(threaded_server: FakeLlamaAPI) -
     """A client dropped without close() closes its session and stops its thread at GC."""
     llama = LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url)
     llama.models.list()
-    finalizer = llama._finalizer
+    finalizer = llama._portal._finalizer
     del llama
     gc.collect()
     assert not finalizer.alive

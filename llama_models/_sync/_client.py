@@ -6,14 +6,15 @@ signature and docstring as its async twin (a test compares them).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from types import TracebackType
+from typing import NoReturn
 
-from .._client import AsyncLlamaClient
+from .._client import AsyncLlamaClient, refuse_pickling
 from .._config import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -32,9 +33,12 @@ class LlamaClient:
     It runs an `AsyncLlamaClient` on a private event loop thread (an anyio
     blocking portal), so it can be used from scripts, from several threads at
     once, and from inside a running event loop such as a Jupyter cell. Close it
-    with `close` or ``with``; one that is never closed is cleaned up when it is
-    garbage-collected or when the interpreter exits. It cannot be used in a
-    forked child process: create a new client there.
+    with `close` or ``with``; one that is never closed is cleaned up once
+    neither it nor anything taken from it (a resource, an open stream) is
+    referenced any more, or when the interpreter exits. A client that has made
+    no call yet may be inherited by forked child processes (a module-level
+    client in a ``multiprocessing`` or gunicorn worker); one that has made
+    calls cannot: create a new client in the child.
 
     ::
 
@@ -66,6 +70,7 @@ class LlamaClient:
         read_timeout: float | None = None,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
@@ -79,6 +84,7 @@ class LlamaClient:
             read_timeout=read_timeout,
             idle_timeout=idle_timeout,
             max_retries=max_retries,
+            max_connections=max_connections,
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
             allow_insecure_http=allow_insecure_http,
@@ -86,8 +92,8 @@ class LlamaClient:
         )
         from .._portal import Portal  # asyncio is imported with the first blocking client
 
-        self._portal = Portal()
-        self._finalizer = weakref.finalize(self, self._portal.shutdown, self._async.aclose)
+        # Everything below holds the portal, which keeps the loop thread alive.
+        self._portal = Portal(self._async.aclose)
         self.models = Models(self._portal, self._async.models)
         self.chat = Chat(self._portal, self._async.chat)
         self.moderations = Moderations(self._portal, self._async.moderations)
@@ -119,12 +125,17 @@ class LlamaClient:
             f"max_retries={self.max_retries!r})"
         )
 
-    def close(self) -> None:
-        """Close the HTTP session and stop the event loop thread.
+    def __reduce__(self) -> NoReturn:
+        refuse_pickling(self)
 
-        Calls made afterwards raise `ClientStateError`. Closing twice is harmless.
+    def close(self) -> None:
+        """End the calls in flight, close the HTTP session and stop the event loop thread.
+
+        Calls still running in other threads raise `ClientStateError`, and so do
+        open streams; calls made afterwards raise it too. Closing twice is
+        harmless. Ctrl-C gets out of a close that hangs.
         """
-        self._finalizer()
+        self._portal.close()
 
     def __enter__(self) -> LlamaClient:
         return self

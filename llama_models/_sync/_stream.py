@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ChatCompletionStream"]
 
+# The state of an `AsyncChatCompletionStream` closed before its end.
+_CUT_SHORT = "closed"
+
 
 class ChatCompletionStream:
     """A streamed chat completion: an iterator of `ChatCompletionChunk`.
@@ -72,14 +75,16 @@ class ChatCompletionStream:
     @property
     def closed(self) -> bool:
         """Whether the stream is over, because it was read to its end, failed, or was closed."""
-        return self._inner.closed and self._index >= len(self._batch)
+        inner = self._inner
+        return inner.closed and (self._index >= len(self._batch) or inner._state == _CUT_SHORT)
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         return _Chunks(self)
 
     def __next__(self) -> ChatCompletionChunk:
         index = self._index
-        if index >= len(self._batch):
+        # The chunks in hand go too when the stream was cut short (by closing the client).
+        if index >= len(self._batch) or self._inner._state == _CUT_SHORT:
             self._batch = self._portal.call(self._inner._next_batch)
             if not self._batch:
                 raise StopIteration

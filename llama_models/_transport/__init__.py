@@ -26,7 +26,7 @@ from yarl import URL
 from .. import _protocol as proto
 from .._config import ClientConfig, RedactedStr, validate_headers, validate_timeout
 from .._converter import paused_gc, structure
-from .._deadline import Deadlines
+from .._inflight import CLOSED, TIMEOUT, InFlight
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
 from ..errors import (
@@ -36,7 +36,8 @@ from ..errors import (
     ClientStateError,
 )
 from ..types.response import APIResponse
-from ._failures import AttemptFailed, map_attempt_error, read_capped
+from ._binding import Binding, session_closed_under
+from ._failures import AttemptFailed, map_attempt_error, not_a_stream, read_capped
 from ._stream import LiveBody
 
 T = TypeVar("T")
@@ -60,16 +61,13 @@ class Transport:
 
     def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None) -> None:
         self._config = config
-        self._session = session
-        self._owns_session = session is None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._deadlines: Deadlines | None = None
-        self._closed = False
+        self._binding = Binding(config, session)
         self._urls: dict[str, URL] = {}
-        # The call's deadline covers all attempts and waits (see request and
-        # _deadline); aiohttp only enforces the per-connection and per-read limits.
+        # The call's deadline covers all attempts and waits, the wait for a free
+        # connection included (see request and _inflight); aiohttp only enforces
+        # the limits of one connection: establishing it, and each read.
         self._timeouts = aiohttp.ClientTimeout(
-            total=None, connect=config.connect_timeout, sock_read=config.read_timeout
+            total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
         )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._headers: dict[str, str] = {
@@ -79,45 +77,9 @@ class Transport:
             **config.default_headers,
         }
 
-    def _bind(self) -> aiohttp.ClientSession:
-        """The session for the running loop, created on first use."""
-        loop = asyncio.get_running_loop()
-        if self._closed:
-            raise ClientStateError("this client is closed; create a new client")
-        if self._loop is loop and self._session is not None:
-            if not self._owns_session and self._session.closed:
-                raise ClientStateError("the aiohttp.ClientSession given as http_session is closed")
-            return self._session
-        if self._loop is not None:
-            raise ClientStateError(
-                "this client is bound to the event loop it was first used on and cannot be "
-                "used from another one; create one client per event loop (for blocking code "
-                "use LlamaClient)"
-            )
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                timeout=aiohttp.ClientTimeout(total=None),
-                # The proxy was resolved once from the environment (_config); trust_env
-                # would look it up, and read ~/.netrc, in a thread on every request.
-                trust_env=False,
-            )
-        elif self._session.closed:
-            raise ClientStateError("the aiohttp.ClientSession given as http_session is closed")
-        self._loop = loop
-        self._deadlines = Deadlines(loop)
-        return self._session
-
     async def aclose(self) -> None:
-        """Close the session if this transport created it; idempotent."""
-        if self._closed:
-            return
-        if self._loop is not None and asyncio.get_running_loop() is not self._loop:
-            raise ClientStateError("close the client on the event loop it was used on")
-        self._closed = True
-        if self._session is not None and self._owns_session:
-            await self._session.close()
+        """End every call and stream in flight, then close the session if it is ours."""
+        await self._binding.aclose()
 
     def request(
         self,
@@ -150,11 +112,12 @@ class Transport:
         """
         return self._exchange(spec, None, timeout, extra_headers, deadline)
 
-    def deadlines(self) -> Deadlines:
-        """The deadline keeper of the loop this transport is bound to."""
-        self._bind()
-        assert self._deadlines is not None
-        return self._deadlines
+    def inflight(self) -> InFlight:
+        """The keeper of the calls and streams in flight on this transport's loop."""
+        binding = self._binding
+        binding.bind()
+        assert binding.inflight is not None
+        return binding.inflight
 
     async def _exchange(
         self,
@@ -173,7 +136,8 @@ class Transport:
         request is resumed.
         """
         stream = cls is None
-        session = self._bind()
+        binding = self._binding
+        session = binding.bind()
         config = self._config
         budget = config.timeout if timeout is None else validate_timeout(timeout, "timeout")
         headers = self._headers
@@ -196,26 +160,33 @@ class Transport:
         url = proto.join_url(config.base_url, spec.path)
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
-        deadlines = self._deadlines
-        if task is None or deadlines is None:  # pragma: no cover - coroutines run in tasks
+        inflight = binding.inflight
+        if task is None or inflight is None:  # pragma: no cover - coroutines run in tasks
             raise ClientStateError("call the client from within an asyncio task")
         deadline = loop.time() + budget
         limit = f"after {budget:g} s"
         if stream_deadline is not None and stream_deadline < deadline:
             deadline, limit = stream_deadline, "at its stream_timeout"
-        deadlines.enter(task, deadline)
+        holders = binding.holders
+        key = 0
+        inflight.enter(task, deadline)
         retries = 0
         try:
             while True:
+                binding.seq = key = binding.seq + 1
+                holders[key] = None
                 try:
                     status, resp_headers, raw, final_url, live = await self._attempt(
-                        session, method, url, headers, body, stream
+                        session, method, url, headers, body, stream, key
                     )
                 except AttemptFailed as failed:
+                    del holders[key]
                     delay, why = self._delay_after_failure(
                         failed, method, retries, deadline - loop.time()
                     )
                 else:
+                    if live is None:  # a live body gives its place back when it closes
+                        del holders[key]
                     if status < 300:
                         break
                     delay, why = self._delay_after_status(
@@ -231,13 +202,26 @@ class Transport:
                 await asyncio.sleep(delay)
                 retries += 1
         except BaseException as exc:
-            if deadlines.leave(task):
+            queued = key in holders and binding.queued(key)
+            holders.pop(key, None)
+            ended = inflight.leave(task)
+            if ended == TIMEOUT:
                 cause = None if isinstance(exc, asyncio.CancelledError) else exc
                 raise APITimeoutError(
-                    f"{method} {url} timed out {limit}", method=method, url=url
+                    f"{method} {url} timed out {limit}{binding.queue_note() if queued else ''}",
+                    method=method,
+                    url=url,
                 ) from cause
+            if ended == CLOSED:
+                raise ClientStateError(
+                    f"{method} {url}: the client was closed while the call was running"
+                ) from None
+            if isinstance(exc, asyncio.CancelledError) and session_closed_under(session, task):
+                raise ClientStateError(
+                    f"{method} {url}: the HTTP session was closed during the call"
+                ) from None
             raise
-        deadlines.leave(task)
+        inflight.leave(task)
         if cls is None:
             return live, retries
         with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
@@ -312,11 +296,13 @@ class Transport:
         headers: Mapping[str, str],
         body: bytes | None,
         stream: bool,
+        key: int,
     ) -> tuple[int, Mapping[str, str], bytes, str, LiveBody | None]:
         """One attempt, redirects included: (status, headers, body, final URL, open body).
 
-        For a stream, a 2xx response is returned unread as a `LiveBody`, which
-        the caller then owns; any other response is read here as usual.
+        For a stream, a 2xx ``text/event-stream`` response is returned unread as a
+        `LiveBody`, which the caller then owns, with the attempt's place *key* in
+        the pool's queue; any other response is read here as usual.
         """
         cap = self._config.max_response_bytes
         debug = logger.isEnabledFor(logging.DEBUG)
@@ -343,7 +329,9 @@ class Transport:
                     if target:
                         raw = b""
                     elif stream and status < 300:
-                        live = LiveBody(resp, method, url)
+                        if resp.content_type != "text/event-stream":
+                            not_a_stream(resp, await read_capped(resp, cap, method, url), url)
+                        live = LiveBody(resp, method, url, self._binding.holders, key)
                         raw = b""
                     elif (
                         length is not None

@@ -6,7 +6,7 @@ from typing import NoReturn
 
 import aiohttp
 
-from .._protocol import find_request_id
+from .._protocol import decode_error_body, excerpt, find_request_id, invalid_response
 from .._retry import Stage
 from ..errors import (
     APIConnectionError,
@@ -134,6 +134,28 @@ def too_large(resp: aiohttp.ClientResponse, cap: int, method: str, url: str) -> 
             request_id=find_request_id(resp.headers),
             method=method,
             url=url,
+        ),
+        Stage.LOCAL,
+    )
+
+
+def not_a_stream(resp: aiohttp.ClientResponse, raw: bytes, url: str) -> NoReturn:
+    """Raise: a stream request was answered with something other than server-sent events.
+
+    A proxy's or gateway's HTML page, typically; reading it as events would
+    only report a stream cut off in the middle of one.
+    """
+    kind = resp.headers.get("Content-Type") or "no Content-Type"
+    method = resp.method
+    raise AttemptFailed(
+        invalid_response(
+            f"{method} {url}: the answer to a stream request is {kind!r}, not "
+            f"text/event-stream (a proxy or gateway in between?): {excerpt(raw)!r}",
+            resp.status,
+            resp.headers,
+            decode_error_body(raw),
+            method,
+            url,
         ),
         Stage.LOCAL,
     )

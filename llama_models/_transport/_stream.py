@@ -28,14 +28,24 @@ class LiveBody:
     """A 2xx response whose body is still arriving.
 
     The owner reads it with `read` until it returns ``b""``, then calls
-    `release`; or calls `close` to drop the connection at any time.
+    `release`; or calls `close` to drop the connection at any time. Either
+    gives the stream's place in the transport's pool queue (*holders*) back.
     """
 
-    __slots__ = ("_read", "_resp", "headers", "method", "status", "url")
+    __slots__ = ("_holders", "_key", "_read", "_resp", "headers", "method", "status", "url")
 
-    def __init__(self, resp: aiohttp.ClientResponse, method: str, url: str) -> None:
+    def __init__(
+        self,
+        resp: aiohttp.ClientResponse,
+        method: str,
+        url: str,
+        holders: dict[int, None],
+        key: int,
+    ) -> None:
         self._resp = resp
         self._read = resp.content.readany
+        self._holders = holders
+        self._key = key
         self.status = resp.status
         self.headers: Mapping[str, str] = resp.headers
         self.method = method
@@ -56,8 +66,10 @@ class LiveBody:
 
     def release(self) -> None:
         """The body was read to its end: give the connection back to the pool."""
+        self._holders.pop(self._key, None)
         self._resp.release()
 
     def close(self) -> None:
         """Drop the connection (an unread body makes it unusable for another request)."""
+        self._holders.pop(self._key, None)
         self._resp.close()

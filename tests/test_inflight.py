@@ -1,4 +1,4 @@
-"""Deadlines: one timer per client, cancellations that are timeouts and ones that are not."""
+"""InFlight: one timer per client, cancellations that are timeouts and ones that are not."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from llama_models import APITimeoutError, AsyncLlamaClient
-from llama_models._deadline import Deadlines
+from llama_models._inflight import InFlight
 from llama_models.testing import FakeLlamaAPI, Fault
 
 pytestmark = pytest.mark.anyio
@@ -20,38 +20,38 @@ needs_asyncio_timeout = pytest.mark.skipif(
 async def test_expired_call_is_cancelled_and_reported_as_a_timeout() -> None:
     """A task past its deadline is cancelled, and leave() says the cancellation was ours."""
     loop = asyncio.get_running_loop()
-    deadlines = Deadlines(loop)
-    outcome: list[bool] = []
+    inflight = InFlight(loop)
+    outcome: list[str | None] = []
 
     async def call() -> None:
         task = asyncio.current_task()
         assert task is not None
-        deadlines.enter(task, loop.time() + 0.05)
+        inflight.enter(task, loop.time() + 0.05)
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
-            outcome.append(deadlines.leave(task))
+            outcome.append(inflight.leave(task))
 
     await asyncio.create_task(call())
-    assert outcome == [True]
+    assert outcome == ["timeout"]
 
 
 async def test_foreign_cancellation_is_not_a_timeout() -> None:
     """A cancellation that did not come from the deadline passes through as itself."""
     loop = asyncio.get_running_loop()
-    deadlines = Deadlines(loop)
+    inflight = InFlight(loop)
     started = asyncio.Event()
-    outcome: list[bool] = []
+    outcome: list[str | None] = []
 
     async def call() -> None:
         task = asyncio.current_task()
         assert task is not None
-        deadlines.enter(task, loop.time() + 60)
+        inflight.enter(task, loop.time() + 60)
         started.set()
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
-            outcome.append(deadlines.leave(task))
+            outcome.append(inflight.leave(task))
             raise
 
     task = asyncio.create_task(call())
@@ -59,7 +59,7 @@ async def test_foreign_cancellation_is_not_a_timeout() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert outcome == [False]
+    assert outcome == [None]
 
 
 async def test_an_earlier_deadline_rearms_the_timer(
