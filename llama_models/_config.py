@@ -161,48 +161,63 @@ def _bypasses_proxy(host: str, no_proxy: str) -> bool:
     return False
 
 
-def validate_api_key(api_key: object) -> str:
+#: How the messages of `validate_api_key` and `validate_base_url` name the settings they are
+#: about; the command line passes its own table, which names its flags instead.
+ARGUMENT_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "api_key": "api_key",
+        "base_url": "base_url",
+        "allow_insecure_http": "allow_insecure_http=True",
+    }
+)
+
+
+def validate_api_key(api_key: object, *, names: Mapping[str, str] = ARGUMENT_NAMES) -> str:
     """Return *api_key* if it can be sent as a bearer token; the message never echoes it."""
     if api_key is None:
         raise InvalidArgumentError(
             f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         )
+    name = names["api_key"]
     if not isinstance(api_key, str):
-        raise InvalidArgumentError(f"api_key must be a str, not {type(api_key).__name__}")
+        raise InvalidArgumentError(f"{name} must be a str, not {type(api_key).__name__}")
     if not api_key:
-        raise InvalidArgumentError("api_key is empty")
+        raise InvalidArgumentError(f"{name} is empty")
     if not _API_KEY.fullmatch(api_key):
         raise InvalidArgumentError(
-            "api_key must be printable ASCII without whitespace "
+            f"{name} must be printable ASCII without whitespace "
             "(check for a stray newline or quote from copy and paste)"
         )
     return api_key
 
 
-def validate_base_url(base_url: object, *, allow_insecure_http: bool) -> str:
+def validate_base_url(
+    base_url: object, *, allow_insecure_http: bool, names: Mapping[str, str] = ARGUMENT_NAMES
+) -> str:
     """Return *base_url* normalised to end in ``/``, or raise `InvalidArgumentError`."""
+    name = names["base_url"]
     if not isinstance(base_url, str):
-        raise InvalidArgumentError(f"base_url must be a str, not {type(base_url).__name__}")
+        raise InvalidArgumentError(f"{name} must be a str, not {type(base_url).__name__}")
     try:
         parts = urlsplit(base_url.strip())
         hostname = parts.hostname
         parts.port  # noqa: B018 - parsing the port is the validation
     except ValueError as exc:
-        raise InvalidArgumentError(f"base_url is not a valid URL: {exc}") from None
+        raise InvalidArgumentError(f"{name} is not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not hostname:
         raise InvalidArgumentError(
-            "base_url must be an absolute http(s) URL such as https://api.llama.com/v1"
+            f"{name} must be an absolute http(s) URL such as https://api.llama.com/v1"
         )
     if parts.username is not None or parts.password is not None:
         raise InvalidArgumentError(
-            "base_url must not contain credentials; pass the key as api_key instead"
+            f"{name} must not contain credentials; pass the key as {names['api_key']} instead"
         )
     if parts.query or parts.fragment:
-        raise InvalidArgumentError("base_url must not have a query string or fragment")
+        raise InvalidArgumentError(f"{name} must not have a query string or fragment")
     if parts.scheme == "http" and not allow_insecure_http and not is_loopback(hostname):
         raise InvalidArgumentError(
-            "base_url uses plain http to a non-loopback host, which would send the API key "
-            "unencrypted; use https, or pass allow_insecure_http=True if you really mean it"
+            f"{name} uses plain http to a non-loopback host, which would send the API key "
+            f"unencrypted; use https, or pass {names['allow_insecure_http']} if you really mean it"
         )
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return f"{parts.scheme}://{parts.netloc}{path}"

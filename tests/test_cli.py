@@ -99,11 +99,6 @@ def test_unknown_model_is_one_line_and_exit_1() -> None:
     assert_one_line_error(run("--demo", "models", "get", "nope"), "404: Model nope not found")
 
 
-def test_missing_key_says_how_to_provide_one() -> None:
-    """Without a key the command says to set LLAMA_API_KEY."""
-    assert_one_line_error(run("models", "list"), "LLAMA_API_KEY")
-
-
 def test_key_and_url_from_flags(threaded_server: FakeLlamaAPI) -> None:
     """--api-key and --base-url point the command at any server."""
     result = run(
@@ -150,11 +145,6 @@ def test_unreachable_server_is_one_line() -> None:
         "3",
     )
     assert_one_line_error(result, "cannot connect")
-
-
-def test_bad_timeout_is_one_line() -> None:
-    """A bad --timeout is reported like any other argument mistake."""
-    assert_one_line_error(run("--demo", "--timeout", "-1", "models", "list"), "timeout")
 
 
 def test_version() -> None:
@@ -230,20 +220,21 @@ def test_upload_sends_parts_and_prints_json(threaded_server: FakeLlamaAPI, tmp_p
 
 
 @pytest.mark.parametrize(
-    ("name", "extra", "text"),
-    [
-        ("missing.jsonl", [], "no such file"),
-        ("data.bin", [], "mime_type: cannot guess"),
-        ("train.jsonl", ["--part-size", "0"], "part_size must be an int >= 1"),
-    ],
+    ("name", "text"),
+    [("missing.jsonl", "no such file"), ("empty.jsonl", "is empty"), (".", "not a regular file")],
 )
-def test_upload_mistakes_are_one_line(
-    tmp_path: Path, name: str, extra: list[str], text: str
-) -> None:
+def test_upload_mistakes_are_one_line(tmp_path: Path, name: str, text: str) -> None:
     """A file that cannot be uploaded is reported on one line, exit 1."""
-    for existing in ("data.bin", "train.jsonl"):
-        (tmp_path / existing).write_bytes(b"{}\n")
-    result = run("--demo", "upload", str(tmp_path / name), "--purpose", "metadata", *extra)
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    result = run(
+        "--demo",
+        "upload",
+        str(tmp_path / name),
+        "--purpose",
+        "metadata",
+        "--mime-type",
+        "text/plain",
+    )
     assert_one_line_error(result, text)
 
 
@@ -385,29 +376,6 @@ def test_chat_reads_a_dash_prompt_from_stdin(threaded_server: FakeLlamaAPI) -> N
     assert threaded_server.requests[0].json()["messages"] == [
         {"role": "user", "content": "line one\nline two"}
     ]
-
-
-@pytest.mark.parametrize(
-    ("option", "value", "status", "text"),
-    [
-        ("--temperature", "warm", 2, "invalid float value: 'warm'"),
-        ("--temperature", "5", 1, "temperature must be between 0 and 1, got 5.0"),
-        ("--temperature", "nan", 1, "temperature must be a number"),
-        ("--max-tokens", "0", 1, "max_completion_tokens must be >= 1"),
-    ],
-)
-def test_chat_bad_numbers_fail_before_any_request(
-    threaded_server: FakeLlamaAPI, option: str, value: str, status: int, text: str
-) -> None:
-    """A non-number is a usage error (2), an out-of-range one an argument error (1); no request."""
-    result = run("chat", "hi", option, value, env=api_env(threaded_server))
-    if status == 2:
-        assert result.returncode == 2
-        assert "usage: llama-models chat" in result.stderr
-        assert text in result.stderr
-    else:
-        assert_one_line_error(result, text)
-    assert threaded_server.requests == []
 
 
 def test_chat_mid_stream_error_ends_the_line_then_one_error_line(

@@ -7,7 +7,9 @@ verdict; ``llama-models upload PATH --purpose P`` uploads a file and prints its 
 id, with a progress bar on stderr when that is a terminal. ``--demo`` answers from
 the built-in fake Llama API, in process, so the command works with no key and no
 network. Failures print one line on stderr and exit with status 1 (2 for usage
-mistakes); Ctrl-C exits with status 130.
+mistakes); Ctrl-C exits with status 130. Every flag is checked before anything is
+sent, and a message names the flag or environment variable to change, never a
+Python argument.
 """
 
 from __future__ import annotations
@@ -17,32 +19,32 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .._client import AsyncLlamaClient
 from ..errors import LlamaError
-from . import _chat, _models, _moderate, _upload
+from . import _chat, _models, _moderate, _settings, _upload
 
 if TYPE_CHECKING:
-    from ._common import Command
+    from ._common import Check, Command
 
 __all__ = ["main"]
-
-# Shared options are SUPPRESSed so that they may stand before or after a subcommand;
-# these are their values when given nowhere.
-_DEFAULTS = {"api_key": None, "base_url": None, "timeout": 60.0, "json": False, "demo": False}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (``sys.argv[1:]`` when ``None``); return the exit status."""
-    args = _parser().parse_args(argv)
-    for name, default in _DEFAULTS.items():
-        if not hasattr(args, name):
-            setattr(args, name, default)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _settings.refuse_demo_mix(parser, args)
+    _settings.fill_defaults(args)
     try:
+        check: Check | None = getattr(args, "check", None)
+        if check is not None:
+            check(args)
+        settings = _settings.client_settings(args, os.environ)
         if getattr(args, "text", None) == "-":  # chat's PROMPT or moderate's TEXT
             args.text = _read_stdin()
-        asyncio.run(_run(args, sys.stdout))
+        asyncio.run(_run(args, settings, sys.stdout))
     except LlamaError as exc:
         print(f"llama-models: error: {exc}", file=sys.stderr)
         return 1
@@ -62,7 +64,7 @@ def _read_stdin() -> str:
         raise LlamaError(f"cannot read stdin: {exc}") from None
 
 
-async def _run(args: argparse.Namespace, out: TextIO) -> None:
+async def _run(args: argparse.Namespace, settings: dict[str, Any], out: TextIO) -> None:
     command: Command = args.command
     if args.demo:
         from ..testing import FakeLlamaAPI
@@ -71,38 +73,17 @@ async def _run(args: argparse.Namespace, out: TextIO) -> None:
             if sys.stderr.isatty():  # a human should know; a script's stderr stays clean
                 print("(demo: answers come from the built-in fake Llama API)", file=sys.stderr)
             async with AsyncLlamaClient(
-                api_key=server.api_key, base_url=server.base_url, timeout=args.timeout
+                api_key=server.api_key, base_url=server.base_url, **settings
             ) as client:
                 await command(client, args, out)
         return
-    async with AsyncLlamaClient(
-        api_key=args.api_key, base_url=args.base_url, timeout=args.timeout
-    ) as client:
+    async with AsyncLlamaClient(**settings) as client:
         await command(client, args, out)
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--api-key", default=argparse.SUPPRESS, help="API key (default: $LLAMA_API_KEY)"
-    )
-    common.add_argument(
-        "--base-url",
-        default=argparse.SUPPRESS,
-        help="API root (default: $LLAMA_API_BASE_URL or https://api.llama.com/v1)",
-    )
-    common.add_argument(
-        "--timeout", type=float, default=argparse.SUPPRESS, help="seconds per call (default: 60)"
-    )
-    common.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="print the API's JSON"
-    )
-    common.add_argument(
-        "--demo",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="answer from a built-in fake server: no key, no network",
-    )
+    _settings.add_shared_options(common)
 
     parser = argparse.ArgumentParser(
         prog="llama-models",

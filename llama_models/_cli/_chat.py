@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .._converter import unstructure
 from ._common import print_json
+from ._settings import FLAGS
 
 if TYPE_CHECKING:
     from .._client import AsyncLlamaClient
@@ -28,7 +29,7 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
     )
     chat.add_argument("text", metavar="PROMPT", help="the user message; - reads it from stdin")
     chat.add_argument(
-        "--model",
+        FLAGS["model"],
         default=DEFAULT_CHAT_MODEL,
         metavar="MODEL",
         help=f"default: {DEFAULT_CHAT_MODEL}",
@@ -40,10 +41,24 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
         help="print the reply as it arrives (with --json: the whole completion at the end)",
     )
     chat.add_argument(
-        "--max-tokens", type=int, metavar="N", help="the most tokens to generate (at least 1)"
+        FLAGS["max_completion_tokens"],
+        type=int,
+        metavar="N",
+        help="the most tokens to generate (at least 1)",
     )
-    chat.add_argument("--temperature", type=float, metavar="T", help="randomness, 0 to 1")
-    chat.set_defaults(command=_chat)
+    chat.add_argument(FLAGS["temperature"], type=float, metavar="T", help="randomness, 0 to 1")
+    chat.set_defaults(command=_chat, check=_check)
+
+
+def _check(args: argparse.Namespace) -> None:
+    # The request's own rules (one set of bounds), under the names of the flags.
+    from .._chat_request import _number, check_model
+
+    check_model(args.model, FLAGS["model"])
+    if args.max_tokens is not None:
+        _number(args.max_tokens, FLAGS["max_completion_tokens"], 1, None, integer=True)
+    if args.temperature is not None:
+        _number(args.temperature, FLAGS["temperature"], 0, 1)
 
 
 async def _chat(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:

@@ -13,11 +13,15 @@ if TYPE_CHECKING:
     #: Where a command module adds its subcommands.
     Groups = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["Command", "print_json", "print_table"]
+__all__ = ["Check", "Command", "print_json", "print_table"]
 
 #: A command: it gets the client, the parsed arguments and stdout, and raises
 #: `LlamaError` for anything that should be one line on stderr and exit status 1.
 Command = Callable[["AsyncLlamaClient", argparse.Namespace, TextIO], Awaitable[None]]
+
+#: A command's check of its own flags, run before any client or request: it raises
+#: `InvalidArgumentError` with a message that names the flag (see `_settings.FLAGS`).
+Check = Callable[[argparse.Namespace], None]
 
 
 def print_json(data: object, out: TextIO) -> None:

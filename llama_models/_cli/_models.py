@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, TextIO
 
 from .._converter import unstructure
+from .._protocol import path_segment
 from ._common import print_json, print_table
 
 if TYPE_CHECKING:
@@ -23,7 +24,11 @@ def add_commands(groups: Groups, common: argparse.ArgumentParser) -> None:
     listing.set_defaults(command=_models_list)
     getting = actions.add_parser("get", help="show one model", parents=[common])
     getting.add_argument("model_id", metavar="ID", help="the model id")
-    getting.set_defaults(command=_models_get)
+    getting.set_defaults(command=_models_get, check=_check_get)
+
+
+def _check_get(args: argparse.Namespace) -> None:
+    path_segment(args.model_id, "ID")
 
 
 async def _models_list(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:

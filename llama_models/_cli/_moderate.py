@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .._converter import unstructure
 from ._common import print_json
+from ._settings import FLAGS
 
 if TYPE_CHECKING:
     from .._client import AsyncLlamaClient
@@ -29,9 +30,16 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
     )
     moderate.add_argument("text", metavar="TEXT", help="the text to classify; - reads stdin")
     moderate.add_argument(
-        "--model", metavar="MODEL", help="the safety model (default: the API's, Llama-Guard)"
+        FLAGS["model"], metavar="MODEL", help="the safety model (default: the API's, Llama-Guard)"
     )
-    moderate.set_defaults(command=_moderate)
+    moderate.set_defaults(command=_moderate, check=_check)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.model is not None:
+        from .._chat_request import check_model
+
+        check_model(args.model, FLAGS["model"])
 
 
 async def _moderate(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:

@@ -7,10 +7,13 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO, get_args
 
+from .._config import validate_count
 from .._resources._source import guess_mime_type
 from .._resources.uploads import DEFAULT_PART_SIZE
+from ..errors import InvalidArgumentError
 from ..types.uploads import UploadMimeType, UploadPurpose
 from ._common import print_json
+from ._settings import FLAGS
 
 if TYPE_CHECKING:
     from .._client import AsyncLlamaClient
@@ -33,20 +36,30 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
         help=f"what the file is for: {', '.join(get_args(UploadPurpose))}",
     )
     upload.add_argument(
-        "--mime-type",
+        FLAGS["mime_type"],
         choices=get_args(UploadMimeType),
         metavar="TYPE",
         help="the file's MIME type (default: guessed from the extension, e.g. .jsonl is "
         "application/jsonl)",
     )
     upload.add_argument(
-        "--part-size",
+        FLAGS["part_size"],
         type=int,
         default=DEFAULT_PART_SIZE,
         metavar="BYTES",
         help=f"the largest part sent in one request (default: {DEFAULT_PART_SIZE})",
     )
-    upload.set_defaults(command=_upload)
+    upload.set_defaults(command=_upload, check=_check)
+
+
+def _check(args: argparse.Namespace) -> None:
+    validate_count(args.part_size, FLAGS["part_size"], minimum=1)
+    filename = os.path.basename(args.path)
+    if args.mime_type is None and guess_mime_type(filename) is None:
+        raise InvalidArgumentError(
+            f"cannot guess the MIME type of {filename!r} from its extension; pass "
+            f"{FLAGS['mime_type']} TYPE, one of {', '.join(sorted(get_args(UploadMimeType)))}"
+        )
 
 
 async def _upload(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
