@@ -1,8 +1,13 @@
 """Serve the fake Llama API from the command line.
 
 ``python -m llama_models.testing [--host 127.0.0.1] [--port 0] [--api-key KEY] [--models N]
-[--stream-chunks N]`` prints one line, ``serving on http://HOST:PORT/v1``, then serves until
-SIGINT or SIGTERM.
+[--stream-chunks N]`` prints ``serving on http://HOST:PORT/v1`` (always the first line, for
+programs that start it), then the line to paste into another shell so that the SDK and the
+``llama-models`` command talk to it::
+
+    export LLAMA_API_KEY=test-key LLAMA_API_BASE_URL=http://127.0.0.1:PORT/v1
+
+(on Windows, the same for PowerShell), and serves until SIGINT or SIGTERM.
 
 ``--stream-chunks N`` is for throughput benchmarks: every streamed chat completion is then
 answered with the same text reply of N ``progress`` events (N + 3 events with ``start``,
@@ -15,7 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
@@ -88,6 +95,31 @@ def stream_reply_middleware(server: FakeLlamaAPI, chunks: int) -> Middleware:
     return middleware
 
 
+def environment_line(api_key: str, base_url: str, *, windows: bool = False) -> str:
+    """The shell line that sets the key and URL the SDK reads: POSIX ``export`` or PowerShell."""
+    values = {"LLAMA_API_KEY": api_key, "LLAMA_API_BASE_URL": base_url}
+    if windows:
+        quoted = {name: "'" + value.replace("'", "''") + "'" for name, value in values.items()}
+        return "; ".join(f"$env:{name} = {value}" for name, value in quoted.items())
+    return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in values.items())
+
+
+def client_base_url(server: FakeLlamaAPI, host: str) -> str:
+    """The URL a client on this machine uses: a wildcard *host* is reached through loopback.
+
+    ``http://0.0.0.0:PORT/v1`` is not a loopback URL, so the SDK would refuse it over plain
+    http; ``127.0.0.1`` (or ``::1``) reaches the same server and is allowed.
+    """
+    try:
+        wildcard = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        wildcard = False
+    if not wildcard:
+        return server.base_url
+    loopback = "[::1]" if ":" in host else "127.0.0.1"
+    return f"http://{loopback}:{server.port}/v1"
+
+
 async def _serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,7 +132,17 @@ async def _serve(args: argparse.Namespace) -> None:
     if args.stream_chunks is not None:
         server.app.middlewares.append(stream_reply_middleware(server, args.stream_chunks))
     async with server:
-        print(f"serving on {server.base_url}", flush=True)
+        line = environment_line(
+            server.api_key, client_base_url(server, args.host), windows=sys.platform == "win32"
+        )
+        print(  # one write, so the block arrives whole even with PYTHONUNBUFFERED set
+            f"serving on {server.base_url}\n"
+            "To point the SDK and the llama-models command at it, paste into another shell:\n"
+            f"  {line}\n"
+            "Ctrl-C stops the server.\n",
+            end="",
+            flush=True,
+        )
         await stop.wait()
 
 

@@ -612,7 +612,7 @@ def test_importing_the_package_does_not_import_pytest() -> None:
 
 
 def test_command_line_serves_until_sigint() -> None:
-    """python -m llama_models.testing prints its URL, serves, and exits 0 on SIGINT."""
+    """python -m llama_models.testing prints its URL first, serves, and exits 0 on SIGINT."""
     command = [sys.executable, "-m", "llama_models.testing", "--api-key", "cli", "--models", "3"]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -632,8 +632,11 @@ def test_command_line_serves_until_sigint() -> None:
                 "synthetic-model-00003",
             ]
             process.send_signal(signal.SIGINT)
-            rest, errors = process.communicate(timeout=10)
+            process.wait(timeout=10)
+            assert process.stderr is not None
+            rest, errors = process.stdout.read(), process.stderr.read()
         finally:
             if process.poll() is None:
                 process.kill()
-    assert (process.returncode, rest, errors) == (0, "", "")
+    assert (process.returncode, errors) == (0, "")
+    assert match.group(1) in rest  # in the line to paste into another shell
