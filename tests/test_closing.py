@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 import textwrap
@@ -225,3 +226,59 @@ def test_blocking_calls_racing_close_get_typed_errors(threaded_server: FakeLlama
             outcomes = [result.result(timeout=HANG) for result in results]
         for outcome in outcomes:
             assert isinstance(outcome, ClientStateError), repr(outcome)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_ctrl_c_gets_out_of_a_close_that_hangs(threaded_server: FakeLlamaAPI) -> None:
+    """close() waiting on a loop that a callback holds up is interrupted by Ctrl-C at once."""
+    script = """
+        import sys, tempfile, threading
+        from llama_models import LlamaClient, LlamaError
+
+        client = LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2])
+        held, release = threading.Event(), threading.Event()
+
+        def on_progress(sent, total):
+            held.set()
+            release.wait()  # holds the client's event loop thread up
+
+        def upload():
+            with tempfile.NamedTemporaryFile(suffix=".txt") as file:
+                file.write(b"hello")
+                file.flush()
+                try:
+                    client.uploads.upload_file(file.name, purpose="attachment", on_progress=on_progress)
+                except LlamaError:
+                    pass
+
+        threading.Thread(target=upload, daemon=True).start()
+        held.wait()
+        print("closing", flush=True)
+        try:
+            client.close()
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        release.set()
+        """
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            textwrap.dedent(script),
+            threaded_server.api_key,
+            threaded_server.base_url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "closing\n"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=HANG)
+    finally:
+        proc.kill()
+    assert (proc.returncode, stdout) == (0, "interrupted\n"), stderr
