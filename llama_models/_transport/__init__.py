@@ -24,7 +24,7 @@ import aiohttp
 from yarl import URL
 
 from .. import _protocol as proto
-from .._config import ClientConfig, RedactedStr, validate_headers, validate_timeout
+from .._config import ClientConfig, validate_headers, validate_timeout
 from .._converter import paused_gc, structure
 from .._inflight import CLOSED, TIMEOUT, InFlight
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
@@ -36,6 +36,7 @@ from ..errors import (
     ClientStateError,
 )
 from ..types.response import APIResponse
+from ._auth import bearer
 from ._binding import Binding, session_closed_under
 from ._failures import AttemptFailed, map_attempt_error, not_a_stream, read_capped
 from ._stream import LiveBody
@@ -71,11 +72,12 @@ class Transport:
         )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._headers: dict[str, str] = {
-            "Authorization": RedactedStr(f"Bearer {config.api_key.reveal()}"),
             "User-Agent": user_agent(),
             "Accept": "application/json",
             **config.default_headers,
         }
+        if session is not None:  # the key cannot go on in a middleware of ours (see _auth)
+            self._headers["Authorization"] = bearer(config.api_key)
 
     async def aclose(self) -> None:
         """End every call and stream in flight, then close the session if it is ours."""

@@ -25,6 +25,7 @@ import aiohttp
 from .._config import ClientConfig
 from .._inflight import InFlight
 from ..errors import ClientStateError
+from ._auth import BearerAuth
 
 __all__ = ["Binding", "session_closed_under"]
 
@@ -84,6 +85,7 @@ class Binding:
                 # The proxy was resolved once from the environment (_config); trust_env
                 # would look it up, and read ~/.netrc, in a thread on every request.
                 trust_env=False,
+                middlewares=(BearerAuth(self._config.api_key, self._config.base_url),),
             )
         elif self.session.closed:
             raise ClientStateError("the aiohttp.ClientSession given as http_session is closed")
