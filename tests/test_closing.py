@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import sys
-import textwrap
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from script_support import HANG, run_script, start_script
 
 from llama_models import AsyncLlamaClient, ClientStateError, LlamaClient, ModelList
 from llama_models.testing import FakeLlamaAPI, Fault
 
 MODEL = "Llama-3.3-70B-Instruct"
 HELLO = [{"role": "user", "content": "Hello"}]
-# Bounds a wait that a regression would turn into a hang; nothing is timed against it.
-HANG = 20
 
 
 @pytest.mark.anyio
@@ -169,23 +166,8 @@ def test_a_stream_left_open_at_exit_is_closed_quietly(threaded_server: FakeLlama
         print(next(stream).event.event_type)
         """
     threaded_server.enqueue(Fault.stream_stall(after=1))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "error",
-            "-X",
-            "dev",  # asyncio's debug mode: aiohttp warns of unclosed responses only then
-            "-c",
-            textwrap.dedent(script),
-            threaded_server.api_key,
-            threaded_server.base_url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=HANG * 2,
-        check=False,
-    )
+    # In asyncio's debug mode (-X dev), aiohttp warns of every response left unclosed.
+    result = run_script(script, threaded_server, flags=("-X", "dev"))
     assert (result.returncode, result.stdout) == (0, "start\n"), result.stderr
     # Debug mode may also report a slow callback on a loaded machine; that is not at issue.
     assert "Unclosed" not in result.stderr
@@ -260,20 +242,7 @@ def test_ctrl_c_gets_out_of_a_close_that_hangs(threaded_server: FakeLlamaAPI) ->
             print("interrupted", flush=True)
         release.set()
         """
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-W",
-            "error",
-            "-c",
-            textwrap.dedent(script),
-            threaded_server.api_key,
-            threaded_server.base_url,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_script(script, threaded_server)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "closing\n"

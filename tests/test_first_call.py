@@ -6,11 +6,8 @@ here it is what runs where.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
+from script_support import run_script
 
 from llama_models.testing import FakeLlamaAPI
 
@@ -62,22 +59,7 @@ def test_the_first_call_loads_its_libraries_off_the_loop(
     threaded_server: FakeLlamaAPI, first: str
 ) -> None:
     """aiohttp and cattrs are imported by the first call, in a worker thread, not on the loop."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "error",
-            "-c",
-            textwrap.dedent(SCRIPT),
-            threaded_server.api_key,
-            threaded_server.base_url,
-            first,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_script(SCRIPT, threaded_server, first)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "on the loop: nothing",

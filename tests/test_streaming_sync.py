@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gc
 import signal
-import subprocess
 import sys
 import textwrap
 from typing import Any
 
 import attrs
 import pytest
+from script_support import start_script
 
 from llama_models import (
     APIStreamError,
@@ -199,20 +199,7 @@ def test_ctrl_c_while_streaming_closes_the_stream(threaded_server: FakeLlamaAPI)
             print(len(client.models.list()), stream.closed, flush=True)
         """
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-W",
-            "error",
-            "-c",
-            script,
-            threaded_server.api_key,
-            threaded_server.base_url,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_script(script, threaded_server)
     try:
         assert proc.stdout is not None
         assert [proc.stdout.readline(), proc.stdout.readline()] == ["start\n", "progress\n"]

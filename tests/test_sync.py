@@ -6,7 +6,6 @@ import gc
 import inspect
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -15,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from script_support import run_script, start_script
 
 from llama_models import (
     APIConnectionError,
@@ -184,27 +184,16 @@ def test_garbage_collected_client_is_cleaned_up(threaded_server: FakeLlamaAPI) -
     assert not [t for t in threading.enumerate() if t.name == "llama-models-portal"]
 
 
-def _run_script(script: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-W", "error", "-c", textwrap.dedent(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def test_client_left_open_at_exit_is_closed_quietly(threaded_server: FakeLlamaAPI) -> None:
     """A script that never closes its client exits cleanly, without unclosed-session warnings."""
-    result = _run_script(
+    result = run_script(
         """
         import sys
         from llama_models import LlamaClient
         client = LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2])
         print(len(client.models.list()))
         """,
-        threaded_server.api_key,
-        threaded_server.base_url,
+        threaded_server,
     )
     assert (result.returncode, result.stdout.strip()) == (0, "4")
     assert result.stderr == ""
@@ -244,20 +233,7 @@ def test_ctrl_c_interrupts_a_blocking_call_promptly(threaded_server: FakeLlamaAP
             print(len(client.models.list()), flush=True)
         """
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-W",
-            "error",
-            "-c",
-            script,
-            threaded_server.api_key,
-            threaded_server.base_url,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_script(script, threaded_server)
     try:
         threaded_server.wait_for_requests(1, timeout=20)
         proc.send_signal(signal.SIGINT)
