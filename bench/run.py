@@ -5,7 +5,7 @@ contenders take turns, round after round, and each reports its median. See
 bench/README.md for what each measurement means.
 
     python bench/run.py [--quick] [--rounds N]
-                        [--only {latency,throughput,decode,chat,stream,import}]
+                        [--only {latency,throughput,decode,chat,stream,import,first-call}]
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from _contenders import (
     sdk_async,
     sdk_blocking,
 )
+from _first_call import CONTENDERS as FIRST_CALLS
+from _first_call import first_call_stall
 from _processes import FakeServer, bytecode_env, import_seconds
 from _report import Metric, Row, Target, markdown_table, missing_row, summarize
 
@@ -50,7 +52,7 @@ DECODE_MODELS = 10_000
 #: Text chunks of the streamed reply; every stream also has start, complete and metrics.
 STREAM_CHUNKS = 20_000
 STREAM_EVENTS = STREAM_CHUNKS + 3
-SECTIONS = ("latency", "throughput", "decode", "chat", "stream", "import")
+SECTIONS = ("latency", "throughput", "decode", "chat", "stream", "import", "first-call")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 
 
@@ -71,6 +73,7 @@ class Plan:
     chat_warmup: int
     stream_calls: int
     stream_warmup: int
+    first_call_runs: int
 
     def describe(self) -> str:
         return (
@@ -78,12 +81,13 @@ class Plan:
             f"retrieves, {self.throughput_calls} lists with {self.workers} in flight, "
             f"{self.decode_calls} lists of {DECODE_MODELS:,} models, {self.chat_calls} "
             f"sequential chat completions, {self.stream_calls} streams of "
-            f"{STREAM_EVENTS:,} chunks; imports best of {self.import_runs}"
+            f"{STREAM_EVENTS:,} chunks; imports best of {self.import_runs}; "
+            f"{self.first_call_runs} first calls"
         )
 
 
-FULL = Plan(5, 2000, 200, 4000, 640, 64, 30, 3, 7, 2000, 200, 5, 1)
-QUICK = Plan(3, 300, 50, 640, 128, 64, 3, 1, 3, 300, 50, 2, 1)
+FULL = Plan(5, 2000, 200, 4000, 640, 64, 30, 3, 7, 2000, 200, 5, 1, 9)
+QUICK = Plan(3, 300, 50, 640, 128, 64, 3, 1, 3, 300, 50, 2, 1, 3)
 
 
 def progress(message: str) -> None:
@@ -252,6 +256,29 @@ def imports(plan: Plan, has_official: bool) -> list[Row]:
     return rows
 
 
+def first_calls(base_url: str, plan: Plan) -> list[Row]:
+    """The longest a 5 ms heartbeat waits during a client's first call, fresh processes."""
+    names = list(FIRST_CALLS)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
+        env = bytecode_env(cache)
+        for name in names:  # compile and cache the bytecode first
+            first_call_stall(name, base_url, API_KEY, env)
+        for index in range(plan.first_call_runs):
+            shift = index % len(names)
+            for name in [*names[shift:], *names[:shift]]:
+                samples[name].append(first_call_stall(name, base_url, API_KEY, env))
+    progress(f"[first-call] {plan.first_call_runs} runs of {len(names)} first calls")
+    limit = Target(50, absolute=True, unit="ms")
+    return summarize(
+        "event loop stall, first call",
+        samples,
+        baseline=names[0],
+        metric=Metric("ms", lambda seconds: seconds * 1e3, 1),
+        targets=dict.fromkeys(names[1:], limit),
+    )
+
+
 def environment(official: str | None) -> str:
     packages = ", ".join(
         f"{name} {version(name)}" for name in ("aiohttp", "attrs", "cattrs", "anyio")
@@ -301,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return stack.enter_context(server).base_url
 
-        small = serve() if {"latency", "throughput", "chat"} & set(selected) else ""
+        small = serve() if {"latency", "throughput", "chat", "first-call"} & set(selected) else ""
         large = serve(DECODE_MODELS - DEFAULT_MODELS) if "decode" in selected else ""
         streams = serve(stream_chunks=STREAM_CHUNKS) if "stream" in selected else ""
         runs: dict[str, Callable[[], list[Row]]] = {
@@ -311,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "chat": lambda: chat(small, plan, has_official),
             "stream": lambda: stream(streams, plan, has_official),
             "import": lambda: imports(plan, has_official),
+            "first-call": lambda: first_calls(small, plan),
         }
         for name in SECTIONS:
             if name in selected:
