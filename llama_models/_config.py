@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from attrs import frozen
 
-from ._logenv import configure_logging
 from .errors import InvalidArgumentError
 
 DEFAULT_BASE_URL = "https://api.llama.com/v1"
@@ -28,6 +27,8 @@ DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 60.0
 
 API_KEY_ENV = "LLAMA_API_KEY"
+#: ``LLAMA_LOG``, and the official SDK's name for it (see `_logenv`).
+LOG_ENVS = ("LLAMA_LOG", "LLAMA_API_CLIENT_LOG")
 BASE_URL_ENVS = ("LLAMA_API_BASE_URL", "LLAMA_API_CLIENT_BASE_URL")
 
 # Headers the transport owns: letting a caller set them would break framing or auth.
@@ -104,7 +105,10 @@ def resolve_config(
 ) -> ClientConfig:
     """Resolve arguments against the environment and validate all of them."""
     env = os.environ if environ is None else environ
-    configure_logging(env)
+    if any(env.get(name) for name in LOG_ENVS):  # logging is imported only when asked for
+        from ._logenv import configure_logging
+
+        configure_logging(env)
     if api_key is None:
         api_key = env.get(API_KEY_ENV) or None
     if base_url is None:

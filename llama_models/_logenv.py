@@ -17,7 +17,8 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
-LOG_ENVS = ("LLAMA_LOG", "LLAMA_API_CLIENT_LOG")
+from ._config import LOG_ENVS
+
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 OFF = "off"
 HANDLER_NAME = "llama_models:LLAMA_LOG"

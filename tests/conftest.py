@@ -16,6 +16,8 @@ ENV_VARS = (
     "LLAMA_API_KEY",
     "LLAMA_API_BASE_URL",
     "LLAMA_API_CLIENT_BASE_URL",
+    "LLAMA_LOG",
+    "LLAMA_API_CLIENT_LOG",
     *(
         variant
         for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
