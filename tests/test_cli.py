@@ -1,19 +1,23 @@
-"""The llama-models command, run as a subprocess like a user would."""
+"""The llama-models command, run as a subprocess like a user would (in process to spy on a call)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from llama_models import __version__
+from llama_models._cli import main
+from llama_models._resources.chat import AsyncCompletions
 from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
 
 COMMAND = str(Path(sys.executable).with_name("llama-models"))
@@ -390,6 +394,27 @@ def test_chat_mid_stream_error_ends_the_line_then_one_error_line(
     assert result.stderr.splitlines() == [
         "llama-models: error: the server reported an error mid-stream: Generation failed"
     ]
+
+
+def test_chat_stream_idle_timeout_inf_lifts_the_limit(
+    threaded_server: FakeLlamaAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--idle-timeout inf reaches the call as math.inf (no limit), not None (the 60 s default)."""
+    sent: list[object] = []
+    create = AsyncCompletions.create
+
+    async def spy(self: AsyncCompletions, **params: Any) -> Any:
+        sent.append(params.get("idle_timeout"))
+        return await create(self, **params)
+
+    monkeypatch.setattr(AsyncCompletions, "create", spy)
+    for name, value in api_env(threaded_server).items():
+        monkeypatch.setenv(name, value)
+    assert main(["chat", "hi", "--stream", "--idle-timeout", "inf"]) == 0
+    assert capsys.readouterr().out == "You said: hi\n"
+    assert sent == [math.inf]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no SIGINT to send")

@@ -15,7 +15,8 @@ import pytest
 
 from llama_models._cli import _parser
 from llama_models._cli._settings import FLAGS
-from llama_models.testing import FakeLlamaAPI
+from llama_models._config import DEFAULT_MAX_RESPONSE_BYTES
+from llama_models.testing import FakeLlamaAPI, Fault
 
 COMMAND = str(Path(sys.executable).with_name("llama-models"))
 
@@ -27,6 +28,11 @@ PYTHON_SPELLINGS = (
     "max_completion_tokens",
     "mime_type",
     "part_size",
+    "idle_timeout",
+    "stream_timeout",
+    "read_timeout",
+    "connect_timeout",
+    "max_response_bytes",
     "=True",
     "=...",
 )
@@ -190,6 +196,22 @@ def test_non_number_timeout_is_a_usage_error() -> None:
         (["moderate", "hi", "--model", ""], 1, "--model must be a non-empty model id"),
         (["models", "get", ""], 1, "ID must be a non-empty id, not ''"),
         (["models", "get", ".."], 1, "ID must be a non-empty id, not '..'"),
+        (
+            ["chat", "hi", "--stream", "--idle-timeout", "0"],
+            1,
+            "--idle-timeout must be positive and finite, not 0.0",
+        ),
+        (
+            ["chat", "hi", "--stream", "--idle-timeout", "soon"],
+            2,
+            "argument --idle-timeout: invalid float value: 'soon'",
+        ),
+        (
+            ["chat", "hi", "--idle-timeout", "0"],
+            2,
+            "llama-models chat: error: argument --idle-timeout: applies to streams only; "
+            "pass --stream or drop it",
+        ),
     ],
     ids=[
         "temperature-word",
@@ -202,6 +224,9 @@ def test_non_number_timeout_is_a_usage_error() -> None:
         "moderate-model",
         "empty-id",
         "dot-id",
+        "idle-timeout-range",
+        "idle-timeout-word",
+        "idle-timeout-without-stream",
     ],
 )
 def test_bad_command_flag_is_named_and_nothing_is_sent(
@@ -271,6 +296,49 @@ def test_every_checked_flag_is_in_the_table() -> None:
             choices = action.choices if isinstance(action.choices, dict) else {}
             parsers.extend(choices.values())
     assert options - unchecked == set(FLAGS.values())
+
+
+# -- errors during a call ------------------------------------------------------------------
+
+
+def test_stalled_stream_names_the_idle_timeout_flag(threaded_server: FakeLlamaAPI) -> None:
+    """A stream silent for --idle-timeout seconds fails with a message naming that flag."""
+    threaded_server.enqueue(Fault.stream_stall(after=1))  # the start event, then silence
+    result = run("chat", "hi", "--stream", "--idle-timeout", "0.5", env=api_env(threaded_server))
+    assert_flag_error(result, ": no event for 0.5 s (--idle-timeout), after 1 events")
+
+
+@pytest.mark.parametrize(
+    ("args", "content_type", "text"),
+    [
+        (
+            ["models", "list"],
+            "application/json",
+            "/v1/models is larger than the command's size limit",
+        ),
+        (
+            ["chat", "hi", "--stream"],
+            "text/event-stream",
+            "an event of the stream is longer than the command's size limit",
+        ),
+    ],
+    ids=["response", "stream-event"],
+)
+def test_oversized_answer_names_no_setting(
+    threaded_server: FakeLlamaAPI, args: list[str], content_type: str, text: str
+) -> None:
+    """An answer over the size limit, which no flag changes, is reported without naming one."""
+    body = b"data: " + b"x" * DEFAULT_MAX_RESPONSE_BYTES  # over the limit, in one line
+    threaded_server.enqueue(Fault.respond(200, body=body, content_type=content_type))
+    result = run(*args, env=api_env(threaded_server))
+    assert_flag_error(result, f"{text} ({DEFAULT_MAX_RESPONSE_BYTES} bytes)")
+
+
+def test_the_servers_words_are_kept_as_they_are() -> None:
+    """Only the library's own wording is changed, not what the server said about a model id."""
+    result = run("--demo", "models", "get", "(idle_timeout)")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "llama-models: error: 404: Model (idle_timeout) not found\n"
 
 
 # -- --demo ------------------------------------------------------------------------------

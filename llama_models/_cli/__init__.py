@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.text = _read_stdin()
         asyncio.run(_run(args, settings, sys.stdout))
     except LlamaError as exc:
-        print(f"llama-models: error: {exc}", file=sys.stderr)
+        print(f"llama-models: error: {_settings.error_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

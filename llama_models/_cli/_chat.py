@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .._config import DEFAULT_IDLE_TIMEOUT, validate_idle_timeout
 from .._converter import unstructure
 from ._common import print_json
 from ._settings import FLAGS
@@ -41,16 +43,29 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
         help="print the reply as it arrives (with --json: the whole completion at the end)",
     )
     chat.add_argument(
+        FLAGS["idle_timeout"],
+        type=float,
+        metavar="SECONDS",
+        help="with --stream: how long to wait for each next piece of the reply "
+        f"(default: {DEFAULT_IDLE_TIMEOUT:g}; inf waits forever)",
+    )
+    chat.add_argument(
         FLAGS["max_completion_tokens"],
         type=int,
         metavar="N",
         help="the most tokens to generate (at least 1)",
     )
     chat.add_argument(FLAGS["temperature"], type=float, metavar="T", help="randomness, 0 to 1")
-    chat.set_defaults(command=_chat, check=_check)
+    chat.set_defaults(command=_chat, check=functools.partial(_check, chat))
 
 
-def _check(args: argparse.Namespace) -> None:
+def _check(chat: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    # The library refuses idle_timeout without stream=True; flags that do not go together
+    # are a usage error (exit status 2), as --demo with --api-key is.
+    if args.idle_timeout is not None and not args.stream:
+        chat.error(
+            f"argument {FLAGS['idle_timeout']}: applies to streams only; pass --stream or drop it"
+        )
     # The request's own rules (one set of bounds), under the names of the flags.
     from .._chat_request import _number, check_model
 
@@ -59,6 +74,8 @@ def _check(args: argparse.Namespace) -> None:
         _number(args.max_tokens, FLAGS["max_completion_tokens"], 1, None, integer=True)
     if args.temperature is not None:
         _number(args.temperature, FLAGS["temperature"], 0, 1)
+    if args.idle_timeout is not None:
+        validate_idle_timeout(args.idle_timeout, FLAGS["idle_timeout"])
 
 
 async def _chat(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
@@ -84,6 +101,7 @@ async def _chat(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO)
         max_completion_tokens=args.max_tokens,
         temperature=args.temperature,
         stream=True,
+        idle_timeout=args.idle_timeout,  # as given: inf (no limit) is not None (the default)
     )
     async with stream:
         if args.json:

@@ -20,7 +20,8 @@ __all__ = ["Check", "Command", "print_json", "print_table"]
 Command = Callable[["AsyncLlamaClient", argparse.Namespace, TextIO], Awaitable[None]]
 
 #: A command's check of its own flags, run before any client or request: it raises
-#: `InvalidArgumentError` with a message that names the flag (see `_settings.FLAGS`).
+#: `InvalidArgumentError` with a message that names the flag (see `_settings.FLAGS`), or
+#: exits with its parser's usage error for flags that do not go together.
 Check = Callable[[argparse.Namespace], None]
 
 

@@ -5,11 +5,13 @@ user of the command can change only flags and environment variables. So the comm
 every value it was given before it makes a client or sends anything, with the library's own
 validators, and gives them the name the user typed: ``--base-url``, or ``LLAMA_API_BASE_URL``
 when the URL came from there. `FLAGS` is the one table from a library argument to its flag.
+A few errors come later, from a call, and name a client setting; `error_line` words those.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -22,9 +24,16 @@ from .._config import (
     validate_base_url,
     validate_timeout,
 )
-from ..errors import InvalidArgumentError
+from ..errors import APIStatusError, APIStreamError, InvalidArgumentError, LlamaError
 
-__all__ = ["FLAGS", "add_shared_options", "client_settings", "fill_defaults", "refuse_demo_mix"]
+__all__ = [
+    "FLAGS",
+    "add_shared_options",
+    "client_settings",
+    "error_line",
+    "fill_defaults",
+    "refuse_demo_mix",
+]
 
 #: The flag that sets each library argument a command passes on, for the messages.
 FLAGS: Mapping[str, str] = MappingProxyType(
@@ -38,8 +47,23 @@ FLAGS: Mapping[str, str] = MappingProxyType(
         "temperature": "--temperature",
         "mime_type": "--mime-type",
         "part_size": "--part-size",
+        "idle_timeout": "--idle-timeout",
     }
 )
+
+# The client settings that errors raised during a call name, as in "no event for 60 s
+# (idle_timeout)" or "larger than max_response_bytes (33554432 bytes)": a setting with a flag
+# is named as the flag; the one the command leaves at the library's default is described,
+# since no flag changes it (a larger answer is the server's fault, not a limit to raise).
+_CALL_SETTINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "idle_timeout": FLAGS["idle_timeout"],
+        "max_response_bytes": "the command's size limit",
+    }
+)
+# The library names a setting as "(name)" or "than name"; it is replaced only there, not
+# wherever the word turns up (in a URL, say).
+_SETTING_MENTION = re.compile(rf"(?:(?<=\()|(?<=than ))(?:{'|'.join(_CALL_SETTINGS)})\b")
 
 # Shared options are SUPPRESSed so that they may stand before or after a subcommand;
 # these are their values when given nowhere.
@@ -146,3 +170,10 @@ def client_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> dic
         "base_url": base_url,
         "allow_insecure_http": args.allow_insecure_http,
     }
+
+
+def error_line(exc: LlamaError) -> str:
+    """The message of *exc* for the command, with each client setting it names worded so."""
+    if isinstance(exc, APIStatusError | APIStreamError):  # the server's words, kept as they are
+        return str(exc)
+    return _SETTING_MENTION.sub(lambda match: _CALL_SETTINGS[match.group()], str(exc))
