@@ -33,6 +33,9 @@ from ._stream_errors import (
     server_error,
     timed_out,
 )
+from ._stream_errors import (
+    events as _events,
+)
 from .errors import ClientStateError, StreamInterruptedError
 from .types.chat import ChatCompletion, ChatCompletionChunk
 from .types.response import RateLimitInfo
@@ -312,16 +315,16 @@ class AsyncChatCompletionStream:
             self._body.release()
             return None
         events = self._events
-        why = f"the stream ended with [DONE] after {events} events, without its 'complete' event"
+        why = f"the stream ended with [DONE] after {_events(events)}, without its 'complete' event"
         return interrupted(self._body, why, events)
 
     def _end(self) -> None:
         """The response ended: finished if it was whole, an error if not."""
         body, events = self._body, self._events
         if self._decoder.finish():
-            why = f"the stream was cut off in the middle of an event, after {events} events"
+            why = f"the stream was cut off in the middle of an event, after {_events(events)}"
         elif not self._accumulator.complete:
-            why = f"the stream ended after {events} events without its 'complete' event"
+            why = f"the stream ended after {_events(events)} without its 'complete' event"
         else:
             self._state = _FINISHED
             body.release()

@@ -246,11 +246,22 @@ def validate_timeout(value: object, name: str) -> float:
     return float(value)
 
 
-def validate_idle_timeout(value: object, name: str = "idle_timeout") -> float | None:
-    """Seconds a stream may go without an event; ``None`` or ``math.inf`` for no limit."""
+def validate_idle_timeout(
+    value: object, name: str = "idle_timeout", *, unlimited: str = "math.inf"
+) -> float | None:
+    """Seconds a stream may go without an event; ``None`` or ``math.inf`` for no limit.
+
+    *unlimited* is how the message spells no limit (the command line says ``inf``).
+    """
     if value is None or value == math.inf:
         return None
-    return validate_timeout(value, name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(f"{name} must be a number of seconds, not {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise InvalidArgumentError(
+            f"{name} must be a positive number of seconds, or {unlimited} for no limit, not {value!r}"
+        )
+    return float(value)
 
 
 def validate_count(value: object, name: str, *, minimum: int = 0) -> int:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "client_closed",
+    "events",
     "interrupted",
     "invalid",
     "read_failure",
@@ -26,14 +27,19 @@ __all__ = [
 ]
 
 
-def interrupted(body: LiveBody, why: str, events: int) -> StreamInterruptedError:
+def events(count: int) -> str:
+    """``"1 event"``, ``"2 events"``: how many events a stream had read."""
+    return f"{count} event" if count == 1 else f"{count} events"
+
+
+def interrupted(body: LiveBody, why: str, count: int) -> StreamInterruptedError:
     """The stream ended or was cut before its ``complete`` event."""
     return StreamInterruptedError(
-        f"{body.method} {body.url}: {why}", events_received=events, method=body.method, url=body.url
+        f"{body.method} {body.url}: {why}", events_received=count, method=body.method, url=body.url
     )
 
 
-def read_failure(exc: BaseException, body: LiveBody, events: int) -> BaseException:
+def read_failure(exc: BaseException, body: LiveBody, count: int) -> BaseException:
     """The public error for a failed read (`StreamReadFailed`); anything else as it is."""
     from ._transport._stream import StreamReadFailed
 
@@ -41,21 +47,21 @@ def read_failure(exc: BaseException, body: LiveBody, events: int) -> BaseExcepti
         return exc
     if exc.timeout:
         return APITimeoutError(
-            f"{body.method} {body.url}: {exc.reason} after {events} events",
+            f"{body.method} {body.url}: {exc.reason} after {events(count)}",
             method=body.method,
             url=body.url,
         )
-    return interrupted(body, f"{exc.reason} after {events} events", events)
+    return interrupted(body, f"{exc.reason} after {events(count)}", count)
 
 
-def timed_out(body: LiveBody, why: str, events: int) -> APITimeoutError:
+def timed_out(body: LiveBody, why: str, count: int) -> APITimeoutError:
     """No event within ``idle_timeout``, or no end within ``stream_timeout``."""
     return APITimeoutError(
-        f"{body.method} {body.url}: {why}, after {events} events", method=body.method, url=body.url
+        f"{body.method} {body.url}: {why}, after {events(count)}", method=body.method, url=body.url
     )
 
 
-def server_error(body: LiveBody, data: str, events: int) -> APIStreamError:
+def server_error(body: LiveBody, data: str, count: int) -> APIStreamError:
     """The server reported an error in the middle of the stream."""
     from ._protocol import error_message, excerpt, find_request_id
 
@@ -68,7 +74,7 @@ def server_error(body: LiveBody, data: str, events: int) -> APIStreamError:
         f"the server reported an error mid-stream: {error_message(500, payload)}",
         body=payload,
         status_code=status if isinstance(status, int) and not isinstance(status, bool) else None,
-        events_received=events,
+        events_received=count,
         request_id=find_request_id(body.headers),
         method=body.method,
         url=body.url,
@@ -89,9 +95,9 @@ def invalid(body: LiveBody, message: str) -> APIResponseValidationError:
     )
 
 
-def client_closed(body: LiveBody, events: int) -> ClientStateError:
+def client_closed(body: LiveBody, count: int) -> ClientStateError:
     """The client was closed under the stream."""
     return ClientStateError(
         f"{body.method} {body.url}: the client was closed while the stream was open, "
-        f"after {events} events"
+        f"after {events(count)}"
     )

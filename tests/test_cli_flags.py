@@ -199,7 +199,7 @@ def test_non_number_timeout_is_a_usage_error() -> None:
         (
             ["chat", "hi", "--stream", "--idle-timeout", "0"],
             1,
-            "--idle-timeout must be positive and finite, not 0.0",
+            "--idle-timeout must be a positive number of seconds, or inf for no limit, not 0.0",
         ),
         (
             ["chat", "hi", "--stream", "--idle-timeout", "soon"],
@@ -305,7 +305,7 @@ def test_stalled_stream_names_the_idle_timeout_flag(threaded_server: FakeLlamaAP
     """A stream silent for --idle-timeout seconds fails with a message naming that flag."""
     threaded_server.enqueue(Fault.stream_stall(after=1))  # the start event, then silence
     result = run("chat", "hi", "--stream", "--idle-timeout", "0.5", env=api_env(threaded_server))
-    assert_flag_error(result, ": no event for 0.5 s (--idle-timeout), after 1 events")
+    assert_flag_error(result, ": no event for 0.5 s (--idle-timeout), after 1 event")
 
 
 @pytest.mark.parametrize(

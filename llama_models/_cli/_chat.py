@@ -75,7 +75,7 @@ def _check(chat: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.temperature is not None:
         _number(args.temperature, FLAGS["temperature"], 0, 1)
     if args.idle_timeout is not None:
-        validate_idle_timeout(args.idle_timeout, FLAGS["idle_timeout"])
+        validate_idle_timeout(args.idle_timeout, FLAGS["idle_timeout"], unlimited="inf")
 
 
 async def _chat(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
