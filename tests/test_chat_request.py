@@ -355,7 +355,7 @@ def test_bad_requests_never_reach_the_server_from_the_blocking_client(
         )
     with pytest.raises(
         InvalidArgumentError,
-        match="idle_timeout must be a positive number of seconds, or math.inf for no limit",
+        match=r"idle_timeout must be a positive number of seconds, or math\.inf for no limit",
     ):
         sync_client.chat.completions.create(
             model=MODEL, messages=HELLO, stream=True, idle_timeout=-1
