@@ -14,38 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import COMMAND, api_env, run
 
 from llama_models import __version__
 from llama_models._cli import main
 from llama_models._resources.chat import AsyncCompletions
 from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
 
-COMMAND = str(Path(sys.executable).with_name("llama-models"))
 DOC_IDS = [
     "Llama-3.3-70B-Instruct",
     "Llama-3.3-8B-Instruct",
     "Llama-4-Scout-17B-16E-Instruct-FP8",
     "Llama-4-Maverick-17B-128E-Instruct-FP8",
 ]
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMAND, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def api_env(server: FakeLlamaAPI) -> dict[str, str]:
-    """The environment that points the command at *server*."""
-    return {"LLAMA_API_KEY": server.api_key, "LLAMA_API_BASE_URL": server.base_url}
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:

@@ -6,19 +6,17 @@ loopback; a mistake in a flag must fail before any request reaches the server.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_support import api_env, run
 
 from llama_models._cli import _parser
 from llama_models._cli._settings import FLAGS
 from llama_models._config import DEFAULT_MAX_RESPONSE_BYTES
 from llama_models.testing import FakeLlamaAPI, Fault
-
-COMMAND = str(Path(sys.executable).with_name("llama-models"))
 
 # How the library names these settings for Python callers; none may reach a CLI user.
 PYTHON_SPELLINGS = (
@@ -38,23 +36,6 @@ PYTHON_SPELLINGS = (
 )
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMAND, *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def api_env(server: FakeLlamaAPI) -> dict[str, str]:
-    """The environment that points the command at *server*."""
-    return {"LLAMA_API_KEY": server.api_key, "LLAMA_API_BASE_URL": server.base_url}
-
-
 def assert_flag_error(result: subprocess.CompletedProcess[str], text: str) -> None:
     """One line on stderr, exit status 1, containing *text* and no Python spelling."""
     assert (result.returncode, result.stdout) == (1, ""), result.stderr
@@ -69,6 +50,14 @@ def assert_usage_error(result: subprocess.CompletedProcess[str], text: str) -> N
     assert (result.returncode, result.stdout) == (2, ""), result.stderr
     assert "usage: llama-models" in result.stderr
     assert text in result.stderr
+
+
+def assert_error(result: subprocess.CompletedProcess[str], status: int, text: str) -> None:
+    """A usage error (status 2) or a flag error (status 1) saying *text*."""
+    if status == 2:
+        assert_usage_error(result, text)
+    else:
+        assert_flag_error(result, text)
 
 
 # -- the key and the URL ---------------------------------------------------------------------
@@ -233,11 +222,7 @@ def test_bad_command_flag_is_named_and_nothing_is_sent(
     threaded_server: FakeLlamaAPI, args: list[str], status: int, text: str
 ) -> None:
     """A flag value the API would refuse fails first, named as the flag; no request is made."""
-    result = run(*args, env=api_env(threaded_server))
-    if status == 2:
-        assert_usage_error(result, text)
-    else:
-        assert_flag_error(result, text)
+    assert_error(run(*args, env=api_env(threaded_server)), status, text)
     assert threaded_server.requests == []
 
 
@@ -274,11 +259,7 @@ def test_bad_upload_flag_is_named_and_nothing_is_sent(
     path = tmp_path / name
     path.write_bytes(b"{}\n")
     args = ["upload", str(path), "--purpose", "attachment", *extra]
-    result = run(*args, env=api_env(threaded_server))
-    if status == 2:
-        assert_usage_error(result, text)
-    else:
-        assert_flag_error(result, text)
+    assert_error(run(*args, env=api_env(threaded_server)), status, text)
     assert threaded_server.requests == []
 
 
