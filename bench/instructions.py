@@ -1,0 +1,121 @@
+"""Instructions per call, counted by valgrind's callgrind: a measure that load does not move.
+
+The wall-clock benchmark (``run.py``) is read as ratios because the machine is shared;
+a change of a few percent drowns in its noise. callgrind counts the instructions the
+client process executes, which is the same from run to run within about half a
+percent. Each client runs twice under callgrind, with a small and a large number of
+calls after the same warm-up, and the difference divided by the difference in calls
+is the cost of one call, start-up and imports excluded. The fake server runs outside
+valgrind, in its own process.
+
+    python bench/instructions.py [--calls 500 1500] [--pythonpath DIR]
+
+``--pythonpath`` puts another checkout's ``llama_models`` first on the clients' path,
+to compare two versions of the code on the same machine. Needs ``valgrind`` on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from _processes import FakeServer
+
+API_KEY = "bench-key"
+WARMUP = 300
+
+#: What each client does: the warm-up, then N ``models.list()`` calls, 64 at a time.
+CLIENTS = {
+    "llama_models async, 64 in flight": """
+import asyncio, sys
+from llama_models import AsyncLlamaClient
+BASE, KEY, N, WARMUP = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+async def main():
+    async with AsyncLlamaClient(api_key=KEY, base_url=BASE) as client:
+        for _ in range(WARMUP):
+            await client.models.list()
+        slots = asyncio.Semaphore(64)
+        async def one():
+            async with slots:
+                await client.models.list()
+        await asyncio.gather(*(one() for _ in range(N)))
+asyncio.run(main())
+""",
+    "llama_models blocking, 64 threads": """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from llama_models import LlamaClient
+BASE, KEY, N, WARMUP = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+with LlamaClient(api_key=KEY, base_url=BASE) as client:
+    for _ in range(WARMUP):
+        client.models.list()
+    with ThreadPoolExecutor(64) as pool:
+        list(pool.map(lambda _: client.models.list(), range(N)))
+""",
+}
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def count(
+    valgrind: str, script: str, base_url: str, calls: int, env: dict[str, str], folder: str
+) -> int:
+    """Instructions the client process executes with *calls* calls after the warm-up."""
+    out = os.path.join(folder, "callgrind.out")
+    result = subprocess.run(
+        [
+            valgrind,
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-c",
+            script,
+            base_url,
+            API_KEY,
+            str(calls),
+            str(WARMUP),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=folder,  # not the checkout: "-c" puts the working directory first on the path
+    )
+    found = _COLLECTED.search(result.stderr)
+    if result.returncode != 0 or found is None:
+        raise RuntimeError(f"the client failed under callgrind:\n{result.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, nargs=2, default=(500, 1500), metavar="N")
+    parser.add_argument("--pythonpath", help="a checkout whose llama_models the clients use")
+    args = parser.parse_args(argv)
+    small, large = args.calls
+    if not 0 < small < large:
+        parser.error("--calls takes two numbers, the first smaller")
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        parser.error("valgrind is not on PATH (Debian: apt-get install valgrind)")
+    env = dict(os.environ)
+    if args.pythonpath:
+        env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
+    with FakeServer(api_key=API_KEY) as server, tempfile.TemporaryDirectory() as folder:
+        print(f"instructions per call ({large} - {small} calls, callgrind)")
+        for name, script in CLIENTS.items():
+            few = count(valgrind, script, server.base_url, small, env, folder)
+            many = count(valgrind, script, server.base_url, large, env, folder)
+            print(f"{name}: {(many - few) / (large - small):,.0f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
