@@ -154,21 +154,30 @@ def test_closing_the_blocking_client_ends_a_stream_read_in_another_thread(
     assert stream.closed
 
 
-def test_a_stream_left_open_at_exit_is_closed_quietly(threaded_server: FakeLlamaAPI) -> None:
-    """A script that exits with a stream open and its client unclosed prints no warning."""
-    script = """
-        import sys
-        from llama_models import LlamaClient
-        client = LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2], idle_timeout=None)
-        stream = client.chat.completions.create(
-            model="Llama-3.3-70B-Instruct", messages=[{"role": "user", "content": "Hi"}], stream=True
-        )
-        print(next(stream).event.event_type)
-        """
+@pytest.mark.parametrize(
+    "ending",
+    ["", "client.close()\nprint(stream.closed)"],
+    ids=["left-open-at-exit", "closed-with-the-client"],
+)
+def test_an_open_stream_goes_quietly_with_its_client(
+    threaded_server: FakeLlamaAPI, ending: str
+) -> None:
+    """A stream open when its client closes, or when the script exits, leaves no unclosed response."""
+    script = f"""
+import sys
+from llama_models import LlamaClient
+client = LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2], idle_timeout=None)
+stream = client.chat.completions.create(
+    model="Llama-3.3-70B-Instruct", messages=[{{"role": "user", "content": "Hi"}}], stream=True
+)
+print(next(stream).event.event_type)
+{ending}
+"""
     threaded_server.enqueue(Fault.stream_stall(after=1))
     # In asyncio's debug mode (-X dev), aiohttp warns of every response left unclosed.
     result = run_script(script, threaded_server, flags=("-X", "dev"))
-    assert (result.returncode, result.stdout) == (0, "start\n"), result.stderr
+    expected = "start\nTrue\n" if ending else "start\n"
+    assert (result.returncode, result.stdout) == (0, expected), result.stderr
     # Debug mode may also report a slow callback on a loaded machine; that is not at issue.
     assert "Unclosed" not in result.stderr
     assert "Exception ignored" not in result.stderr
