@@ -165,3 +165,18 @@ def test_a_client_cannot_be_pickled(cls: type[Any], how: Any) -> None:
     client = cls(api_key="k")
     with pytest.raises(TypeError, match="create a client in each process"):
         how(client)
+
+
+def test_a_client_finalized_on_its_own_loop_thread_closes_without_waiting(
+    threaded_server: FakeLlamaAPI,
+) -> None:
+    """Finalized on its own loop thread (a garbage collection there), a client closes by itself."""
+    client = new_client(threaded_server)
+    stream = client.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
+    (thread,) = portal_threads()
+    # What a collection of the last reference would do on that thread: run the finalizer there.
+    client._portal.run_soon(client._portal._finalizer)
+    thread.join(20)
+    assert not thread.is_alive()
+    assert client.closed
+    assert stream.closed
