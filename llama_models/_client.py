@@ -216,8 +216,6 @@ class AsyncLlamaClient:
     ) -> AsyncChatCompletionStream:
         import asyncio
 
-        from ._chat_stream import AsyncChatCompletionStream
-
         config = self._config
         idle = config.idle_timeout if idle_timeout is None else validate_idle_timeout(idle_timeout)
         loop = asyncio.get_running_loop()
@@ -225,6 +223,9 @@ class AsyncLlamaClient:
         if stream_timeout is not None:
             deadline = loop.time() + validate_timeout(stream_timeout, "stream_timeout")
         transport = self._transport or await self._start()
+        # Loaded with the transport, off the loop (see _start).
+        from ._chat_stream import AsyncChatCompletionStream
+
         body, retries = await transport.open_stream(
             spec, timeout=timeout, extra_headers=extra_headers, deadline=deadline
         )

@@ -16,7 +16,7 @@ import asyncio, sys, threading
 
 from llama_models import AsyncLlamaClient
 
-HEAVY = ("aiohttp", "cattrs", "yarl", "multidict")
+HEAVY = ("aiohttp", "cattrs", "yarl", "multidict", "llama_models._transport", "llama_models._chat_stream")
 assert not any(name in sys.modules for name in HEAVY), "imported with llama_models"
 importers = {}
 
@@ -58,10 +58,10 @@ asyncio.run(main(sys.argv[3]))
 def test_the_first_call_loads_its_libraries_off_the_loop(
     threaded_server: FakeLlamaAPI, first: str
 ) -> None:
-    """aiohttp and cattrs are imported by the first call, in a worker thread, not on the loop."""
+    """aiohttp, cattrs and the transport load with the first call, in a worker thread, not on the loop."""
     result = run_script(SCRIPT, threaded_server, first)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "on the loop: nothing",
-        "loaded: aiohttp,cattrs,multidict,yarl",
+        "loaded: aiohttp,cattrs,llama_models._chat_stream,llama_models._transport,multidict,yarl",
     ]
