@@ -39,10 +39,10 @@ T = TypeVar("T")
 __all__ = ["AsyncLlamaClient", "refuse_pickling"]
 
 
-def refuse_pickling(obj: object) -> NoReturn:
-    """Raise the `TypeError` that pickling or copying a client gets."""
+def refuse_pickling(what: str) -> NoReturn:
+    """Raise the `TypeError` that pickling or copying a client (*what*) gets."""
     raise TypeError(
-        f"cannot pickle a {type(obj).__name__}: its connections and event loop belong to this "
+        f"cannot pickle {what}: its connections and event loop belong to this "
         "process; create a client in each process (in a worker pool, in its initializer)"
     )
 
@@ -168,7 +168,7 @@ class AsyncLlamaClient:
         )
 
     def __reduce__(self) -> NoReturn:
-        refuse_pickling(self)
+        refuse_pickling("an AsyncLlamaClient")
 
     async def _start(self) -> Transport:
         """The transport, created by the first call.

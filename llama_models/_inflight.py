@@ -23,8 +23,6 @@ import sys
 import weakref
 from typing import Literal, Protocol
 
-from .errors import ClientStateError
-
 #: Why `leave` reports that a call was cancelled by us.
 Ended = Literal["timeout", "closed"]
 TIMEOUT: Ended = "timeout"
@@ -47,13 +45,10 @@ class InFlight:
         self._streams: weakref.WeakSet[OpenStream] = weakref.WeakSet()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
-        self._closed = False
         self._drained: asyncio.Future[None] | None = None
 
     def enter(self, task: asyncio.Task[object], deadline: float | None) -> None:
         """Start watching *task*, which must be done by *deadline* (loop time), if any."""
-        if self._closed:
-            raise ClientStateError("this client is closed; create a new client")
         cancelling = 0
         if sys.version_info >= (3, 11):
             cancelling = task.cancelling()
@@ -69,8 +64,8 @@ class InFlight:
         their cancellation wins and this returns ``None``.
         """
         _, cancelling = self._running.pop(task)
-        if self._drained is not None and not self._running:
-            self._drain()
+        if not self._running and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
         why = self._ended.pop(task, None)
         if why is None:
             return None
@@ -85,29 +80,21 @@ class InFlight:
     def close(self) -> asyncio.Future[None]:
         """End every running call and open stream; the future is done once all calls have left.
 
-        Idempotent. Calls entered afterwards raise `ClientStateError`.
+        Called once, by the client's close; the client refuses calls from then on.
         """
-        if self._drained is not None:
-            return self._drained
-        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        current = asyncio.current_task()
         for task in self._running:
-            if task is not current and task not in self._ended:
+            if task not in self._ended:
                 self._ended[task] = CLOSED
                 task.cancel()
         for stream in list(self._streams):
             stream._client_closed()
         drained = self._drained = self._loop.create_future()
-        if not self._running.keys() - {current}:
+        if not self._running:
             drained.set_result(None)
         return drained
-
-    def _drain(self) -> None:
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
 
     def _arm(self, when: float) -> None:
         if self._timer is not None:

@@ -75,10 +75,9 @@ class Portal:
         self._finalizer()
 
     def __reduce__(self) -> NoReturn:
-        raise TypeError(
-            "cannot pickle a LlamaClient or its resources: its connections and event loop "
-            "belong to this process; create a client in each process"
-        )
+        from ._client import refuse_pickling
+
+        refuse_pickling("a LlamaClient or its resources")
 
 
 class _LoopThread:

@@ -126,7 +126,7 @@ class LlamaClient:
         )
 
     def __reduce__(self) -> NoReturn:
-        refuse_pickling(self)
+        refuse_pickling("a LlamaClient")
 
     def close(self) -> None:
         """End the calls in flight, close the HTTP session and stop the event loop thread.
