@@ -12,7 +12,8 @@ Every blocking object of a client (the client, its resources and their
 is shut down when the client is closed, or when the last of those objects is
 garbage-collected (``weakref.finalize`` on the portal), or at interpreter
 exit; so ``LlamaClient().models.list()`` works, and so does a resource kept
-after its client was dropped.
+after its client was dropped. Closing that no one asked for gives up on a loop
+that a blocking callback holds up, rather than hang the exit.
 
 Calls are handed to the loop with one ``call_soon_threadsafe``:
 `BlockingPortal.call` waits for the task to be spawned and then again for its
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import os
 import threading
 import weakref
@@ -41,6 +43,15 @@ Close = Callable[[], Awaitable[None]]
 
 # How long Ctrl-C waits for the cancelled call to clean up before giving up on it.
 _CANCEL_GRACE = 1.0
+# How long a client closed by garbage collection or at interpreter exit waits for
+# its loop to take the closing up. A loop that has not by then is held up (by a
+# callback that blocks), and nothing may ever release it.
+_TAKE_UP_WAIT = 1.0
+# How long that closing may then take: the transport waits up to 5 s for cancelled
+# calls to unwind before it closes its connections.
+_CLOSE_WAIT = 10.0
+
+logger = logging.getLogger("llama_models")
 
 _CLOSED = "this client is closed; create a new client"
 _FORKED = (
@@ -56,14 +67,15 @@ class Portal:
     costs no extra hop through the handle.
     """
 
-    __slots__ = ("__weakref__", "_finalizer", "_loop_thread", "call", "run_soon")
+    __slots__ = ("__weakref__", "_aclose", "_finalizer", "_loop_thread", "call", "run_soon")
 
     def __init__(self, aclose: Close) -> None:
         loop_thread = _LoopThread()
         self._loop_thread = loop_thread
+        self._aclose = aclose
         self.call = loop_thread.call
         self.run_soon = loop_thread.run_soon
-        self._finalizer = weakref.finalize(self, loop_thread.shutdown, aclose)
+        self._finalizer = weakref.finalize(self, loop_thread.shutdown, aclose, bounded=True)
 
     @property
     def closed(self) -> bool:
@@ -72,7 +84,8 @@ class Portal:
     def close(self) -> None:
         """Close the client now (waiting for it), from any thread but the loop's own."""
         self._loop_thread.refuse_own_thread("close()")
-        self._finalizer()
+        if self._finalizer.detach() is not None:
+            self._loop_thread.shutdown(self._aclose)
 
     def __reduce__(self) -> NoReturn:
         from ._client import refuse_pickling
@@ -178,13 +191,17 @@ class _LoopThread:
         self._waiting = set()
         self._pid = os.getpid()
 
-    def shutdown(self, aclose: Close) -> None:
+    def shutdown(self, aclose: Close, *, bounded: bool = False) -> None:
         """Run *aclose* on the loop, then stop the loop thread. Idempotent.
 
         Ctrl-C while waiting gets out at once; the loop thread finishes closing on
         its own. On the loop's own thread (a garbage collection there) the closing
         is scheduled instead of awaited. In a forked child there is nothing of the
         parent's to close.
+
+        *bounded* is for the finalizer, which runs when no one asked to close:
+        at interpreter exit, or in whatever thread a garbage collection happens
+        on. It gives up on a loop that does not take the closing up promptly.
         """
         with self._lock:
             if self._closed:
@@ -197,14 +214,29 @@ class _LoopThread:
             loop.call_soon(_start_task, loop, _close_then_stop, (portal, aclose), {}, None, [])
             return
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        taken_up = threading.Event()
+
+        def take_up() -> None:
+            taken_up.set()
+            _start_task(loop, _close_then_stop, (portal, aclose), {}, done, [])
+
         try:
-            loop.call_soon_threadsafe(
-                _start_task, loop, _close_then_stop, (portal, aclose), {}, done, []
-            )
+            loop.call_soon_threadsafe(take_up)
         except RuntimeError:  # pragma: no cover - the loop ended on its own
             return
-        done.result()
-        thread.join()
+        if not bounded:
+            done.result()
+            thread.join()
+        elif not taken_up.wait(_TAKE_UP_WAIT):
+            logger.warning(
+                "the event loop thread of a LlamaClient did not take up closing the client "
+                "within %.0f s (a callback such as on_progress is blocking it?); left unclosed",
+                _TAKE_UP_WAIT,
+            )
+        else:
+            with contextlib.suppress(concurrent.futures.TimeoutError):
+                done.result(_CLOSE_WAIT)
+            thread.join(_CLOSE_WAIT)
 
 
 async def _close_then_stop(portal: BlockingPortal, aclose: Close) -> None:

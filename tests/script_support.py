@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from llama_models.testing import FakeLlamaAPI
 
@@ -45,11 +47,21 @@ def run_script(
     )
 
 
-def start_script(script: str, server: FakeLlamaAPI) -> subprocess.Popen[str]:
-    """Start *script*, with pipes for its output, for a test that signals it."""
-    return subprocess.Popen(
+@contextmanager
+def start_script(script: str, server: FakeLlamaAPI) -> Iterator[subprocess.Popen[str]]:
+    """Start *script*, with pipes for its output, for a test that signals it.
+
+    On the way out the script is killed if it still runs, and reaped, so a
+    failing test leaves no process or pipe behind for a later test to trip on.
+    """
+    with subprocess.Popen(
         script_command(script, server),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
+    ) as proc:
+        try:
+            yield proc
+        finally:
+            proc.kill()
+            proc.communicate()

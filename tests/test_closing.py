@@ -219,44 +219,74 @@ def test_blocking_calls_racing_close_get_typed_errors(threaded_server: FakeLlama
             assert isinstance(outcome, ClientStateError), repr(outcome)
 
 
+# A script whose upload's progress callback holds the client's event loop thread up
+# until `release` is set; the main thread goes on once the callback is running.
+HELD_BY_A_CALLBACK = """
+    import sys, tempfile, threading
+    from llama_models import LlamaClient, LlamaError
+
+    client = LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2])
+    held, release = threading.Event(), threading.Event()
+
+    def on_progress(sent, total):
+        held.set()
+        release.wait()  # holds the client's event loop thread up
+
+    def upload():
+        with tempfile.NamedTemporaryFile(suffix=".txt") as file:
+            file.write(b"hello")
+            file.flush()
+            try:
+                client.uploads.upload_file(file.name, purpose="attachment", on_progress=on_progress)
+            except LlamaError:
+                pass
+
+    threading.Thread(target=upload, daemon=True).start()
+    held.wait()
+"""
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
 def test_ctrl_c_gets_out_of_a_close_that_hangs(threaded_server: FakeLlamaAPI) -> None:
     """close() waiting on a loop that a callback holds up is interrupted by Ctrl-C at once."""
-    script = """
-        import sys, tempfile, threading
-        from llama_models import LlamaClient, LlamaError
+    script = (
+        HELD_BY_A_CALLBACK
+        + f"""
+    import os
 
-        client = LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2])
-        held, release = threading.Event(), threading.Event()
+    # Should close() never get to wait, the script ends instead of hanging the test.
+    threading.Timer({HANG}, os._exit, (3,)).start()
 
-        def on_progress(sent, total):
-            held.set()
-            release.wait()  # holds the client's event loop thread up
+    def announce(frame, event, arg):
+        # "closing" is printed once close() is about to wait for the loop, so the
+        # test's Ctrl-C lands inside close() and nowhere else.
+        if event == "call" and frame.f_code.co_name == "result":
+            sys.setprofile(None)
+            print("closing", flush=True)
 
-        def upload():
-            with tempfile.NamedTemporaryFile(suffix=".txt") as file:
-                file.write(b"hello")
-                file.flush()
-                try:
-                    client.uploads.upload_file(file.name, purpose="attachment", on_progress=on_progress)
-                except LlamaError:
-                    pass
-
-        threading.Thread(target=upload, daemon=True).start()
-        held.wait()
-        print("closing", flush=True)
-        try:
-            client.close()
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-        release.set()
-        """
-    proc = start_script(script, threaded_server)
     try:
+        sys.setprofile(announce)
+        client.close()
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    release.set()
+    os._exit(0)  # the Timer thread would keep the interpreter alive
+    """
+    )
+    with start_script(script, threaded_server) as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "closing\n"
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=HANG)
-    finally:
-        proc.kill()
     assert (proc.returncode, stdout) == (0, "interrupted\n"), stderr
+
+
+def test_exit_does_not_wait_for_a_loop_a_callback_holds_up(threaded_server: FakeLlamaAPI) -> None:
+    """A script that ends while a callback holds its client's loop up still exits.
+
+    At exit a client is closed for the script, but a loop that does not take up
+    the closing soon is not waited for: nothing can release it any more.
+    """
+    result = run_script(HELD_BY_A_CALLBACK + '    print("exiting", flush=True)\n', threaded_server)
+    assert (result.returncode, result.stdout) == (0, "exiting\n"), result.stderr
+    assert "did not take up closing the client" in result.stderr

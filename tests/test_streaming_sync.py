@@ -199,14 +199,11 @@ def test_ctrl_c_while_streaming_closes_the_stream(threaded_server: FakeLlamaAPI)
             print(len(client.models.list()), stream.closed, flush=True)
         """
     )
-    proc = start_script(script, threaded_server)
-    try:
+    with start_script(script, threaded_server) as proc:
         assert proc.stdout is not None
         assert [proc.stdout.readline(), proc.stdout.readline()] == ["start\n", "progress\n"]
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=20)
-    finally:
-        proc.kill()
     assert stdout.split("\n")[:2] == ["interrupted", "4 True"], stderr
     assert proc.returncode == 0
     assert stderr == ""

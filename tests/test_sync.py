@@ -233,13 +233,10 @@ def test_ctrl_c_interrupts_a_blocking_call_promptly(threaded_server: FakeLlamaAP
             print(len(client.models.list()), flush=True)
         """
     )
-    proc = start_script(script, threaded_server)
-    try:
+    with start_script(script, threaded_server) as proc:
         threaded_server.wait_for_requests(1, timeout=20)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=20)
-    finally:
-        proc.kill()
     assert stdout.split() == ["interrupted", "4"], stderr
     assert proc.returncode == 0
     assert stderr == ""
