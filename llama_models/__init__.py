@@ -48,6 +48,7 @@ from .types import (
     RateLimitInfo,
     SystemMessage,
     TextContent,
+    TextFormat,
     Tool,
     ToolCall,
     ToolMessage,
@@ -92,8 +93,10 @@ __all__ = [
     "RateLimitError",
     "RateLimitInfo",
     "StreamInterruptedError",
+    "StructureError",
     "SystemMessage",
     "TextContent",
+    "TextFormat",
     "Tool",
     "ToolCall",
     "ToolMessage",
@@ -103,15 +106,43 @@ __all__ = [
     "UploadStatus",
     "UserMessage",
     "__version__",
+    "converter",
+    "json_schema",
+    "make_converter",
 ]
 
 if TYPE_CHECKING:
+    import cattrs
+
     from ._chat_stream import AsyncChatCompletionStream
+    from ._converter import StructureError, make_converter
+    from ._schema import json_schema
+
+    converter: cattrs.Converter
 
 __version__: str
 
 
+_LAZY = {  # loaded on first use: cattrs is not imported with the package
+    "make_converter": "._converter",
+    "StructureError": "._converter",
+    "json_schema": "._schema",
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    if name == "converter":  # the clients' default converter
+        from ._converter import default_converter
+
+        value = default_converter()
+        globals()[name] = value
+        return value
     # The version comes from the installed distribution's metadata, read once on demand.
     if name == "AsyncChatCompletionStream":  # its decoder and accumulator load on first use
         from ._chat_stream import AsyncChatCompletionStream

@@ -2,32 +2,35 @@
 
 Pure functions. Messages, tools, ``tool_choice`` and ``response_format`` may be
 plain dicts in the API's JSON shape or the attrs classes of
-`llama_models.types`; both go through the same checks, so a malformed request
-fails with an `InvalidArgumentError` naming the exact field (``messages[2].
-tool_call_id is required``) and nothing is sent. Unknown keys in a dict are
-passed through untouched: the API tolerates them, and a newer API may need them.
+`llama_models.types`. Objects are unstructured by the converter (the one place
+that knows their JSON), then every dict goes through the same checks, so a
+malformed request fails with an `InvalidArgumentError` naming the exact field
+(``messages[2].tool_call_id is required``) and nothing is sent. Unknown keys in
+a dict are passed through untouched: the API tolerates them, and a newer API may
+need them. Tag and enum values are read from the classes' ``Literal`` types.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
-
 from ._images import IMAGE_MIME_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES_PER_REQUEST
 from .errors import InvalidArgumentError
+from .types._wire import WireObject, tag_of
 from .types.messages import (
     AssistantMessage,
-    FunctionCall,
     ImageContent,
     JsonSchemaFormat,
+    StopReason,
     SystemMessage,
     TextContent,
+    TextFormat,
     Tool,
-    ToolCall,
+    ToolChoiceMode,
     ToolMessage,
     UnknownContent,
     UserMessage,
@@ -35,11 +38,26 @@ from .types.messages import (
 
 __all__ = ["chat_body", "check_model", "messages_body", "tool_choice_body"]
 
-_ROLES = ("user", "system", "tool", "assistant")
-_STOP_REASONS = ("stop", "tool_calls", "length")
+_ASSISTANT: str = AssistantMessage().role
+_USER, _SYSTEM, _TOOL = (tag_of(cls, "role") for cls in (UserMessage, SystemMessage, ToolMessage))
+_ROLES = (_USER, _SYSTEM, _TOOL, _ASSISTANT)
+_STOP_REASONS = typing.get_args(StopReason)
+_TOOL_CHOICES = typing.get_args(ToolChoiceMode)
+_NONE, _AUTO, _REQUIRED = _TOOL_CHOICES
+_TEXT, _IMAGE = tag_of(TextContent), tag_of(ImageContent)
+_FUNCTION = tag_of(Tool)
+_JSON_SCHEMA, _TEXT_FORMAT = tag_of(JsonSchemaFormat), tag_of(TextFormat)
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DATA_URL = re.compile(r"data:([^;,]+);base64,", re.IGNORECASE)
-_TOOL_CHOICES = ("none", "auto", "required")
+
+
+def _plain(value: object) -> object:
+    """An SDK object as the JSON it stands for (by the converter); anything else as it is."""
+    if isinstance(value, WireObject):
+        from ._converter import default_converter  # only requests built from objects need it
+
+        return default_converter().unstructure(value)
+    return value
 
 
 def fail(message: str) -> InvalidArgumentError:
@@ -86,9 +104,13 @@ def messages_body(messages: object) -> list[dict[str, Any]]:
 
 
 def _message(message: object, where: str) -> tuple[dict[str, Any], int]:
-    if isinstance(message, (UserMessage, SystemMessage, ToolMessage, AssistantMessage)):
-        message = _from_class(message)
-    elif not isinstance(message, Mapping):
+    # An assistant turn from the server may hold a content item newer than this SDK: it
+    # goes back as it came, unchecked.
+    item_as_sent = isinstance(message, AssistantMessage) and isinstance(
+        message.content, UnknownContent
+    )
+    message = _plain(message)
+    if not isinstance(message, Mapping):
         raise fail(
             f"{where} must be a dict with a 'role' or a message class (UserMessage, "
             f"SystemMessage, AssistantMessage, ToolMessage), not {type(message).__name__}"
@@ -104,30 +126,30 @@ def _message(message: object, where: str) -> tuple[dict[str, Any], int]:
             f"{where}.role must be one of {', '.join(map(repr, _ROLES))}, not {role!r}{hint}"
         )
     wire = dict(message)
-    if role == "assistant":
-        return _assistant(wire, where), 0
+    if role == _ASSISTANT:
+        return _assistant(wire, where, item_as_sent=item_as_sent), 0
     if "content" not in wire or wire["content"] is None:
         raise fail(f"{where}.content is required for a {role} message")
-    if role == "tool":
+    if role == _TOOL:
         call_id = wire.get("tool_call_id")
         if call_id is None:
             raise fail(f"{where}.tool_call_id is required for a tool message")
         if not isinstance(call_id, str) or not call_id:
             raise fail(f"{where}.tool_call_id must be a non-empty str, not {call_id!r}")
     wire["content"], images = _content(
-        wire["content"], f"{where}.content", images_allowed=role == "user"
+        wire["content"], f"{where}.content", images_allowed=role == _USER
     )
     return wire, images
 
 
-def _assistant(wire: dict[str, Any], where: str) -> dict[str, Any]:
+def _assistant(wire: dict[str, Any], where: str, *, item_as_sent: bool) -> dict[str, Any]:
     content = wire.get("content")
     if content is None:
         wire.pop("content", None)
-    elif isinstance(content, (Mapping, TextContent, UnknownContent)):
+    elif isinstance(content, Mapping) and not item_as_sent:
         item, _ = _item(content, f"{where}.content", images_allowed=False)
         wire["content"] = item
-    elif not isinstance(content, str):
+    elif not isinstance(content, (str, Mapping)):
         raise fail(
             f"{where}.content must be a str or one text item for an assistant message, "
             f"not {type(content).__name__}"
@@ -156,16 +178,10 @@ def _assistant(wire: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _tool_call(call: object, where: str) -> dict[str, Any]:
-    if isinstance(call, ToolCall):
-        return {
-            "id": call.id,
-            "function": {"name": call.function.name, "arguments": call.function.arguments},
-        }
+    call = _plain(call)
     if not isinstance(call, Mapping):
         raise fail(f"{where} must be a dict or a ToolCall, not {type(call).__name__}")
-    function = call.get("function")
-    if isinstance(function, FunctionCall):
-        function = {"name": function.name, "arguments": function.arguments}
+    function = _plain(call.get("function"))
     if not isinstance(function, Mapping):
         raise fail(f"{where}.function is required: {{'name': ..., 'arguments': ...}}")
     for key in ("name", "arguments"):
@@ -190,33 +206,27 @@ def _content(content: object, where: str, *, images_allowed: bool) -> tuple[Any,
 
 
 def _item(item: object, where: str, *, images_allowed: bool) -> tuple[dict[str, Any], int]:
-    if isinstance(item, TextContent):
-        item = {"type": "text", "text": item.text}
-    elif isinstance(item, ImageContent):
-        item = {"type": "image_url", "image_url": {"url": item.url}}
-    elif isinstance(item, UnknownContent):
-        return dict(item.data), 0  # the server's own item, of a type newer than this SDK
-    elif isinstance(item, str):
+    item = _plain(item)
+    if isinstance(item, str):
         raise fail(
             f"{where} must be a content item such as {{'type': 'text', 'text': ...}}, not a bare str"
         )
     if not isinstance(item, Mapping):
         raise fail(f"{where} must be a content item dict, not {type(item).__name__}")
     kind = item.get("type")
-    if kind == "text":
-        _text(item.get("text"), f"{where}.text")
+    if kind == _TEXT:
+        _text(item.get(_TEXT), f"{where}.{_TEXT}")
         return dict(item), 0
-    if kind == "image_url":
+    if kind == _IMAGE:
         if not images_allowed:
             raise fail(f"{where}: images are accepted only in user messages")
-        image = item.get("image_url")
+        image = item.get(_IMAGE)
         if not isinstance(image, Mapping):
-            raise fail(f"{where}.image_url must be {{'url': ...}}")
-        _check_image_url(
-            _text(image.get("url"), f"{where}.image_url.url"), f"{where}.image_url.url"
-        )
-        return {**item, "image_url": dict(image)}, 1
-    allowed = "'text' or 'image_url'" if images_allowed else "'text'"
+            raise fail(f"{where}.{_IMAGE} must be {{'url': ...}}")
+        url = f"{where}.{_IMAGE}.url"
+        _check_image_url(_text(image.get("url"), url), url)
+        return {**item, _IMAGE: dict(image)}, 1
+    allowed = f"{_TEXT!r} or {_IMAGE!r}" if images_allowed else repr(_TEXT)
     raise fail(f"{where}.type must be {allowed}, not {kind!r}")
 
 
@@ -237,15 +247,6 @@ def _check_image_url(url: str, where: str) -> None:
         raise fail(f"{where}: the image is larger than {MAX_IMAGE_BYTES:,} bytes (25 MB)")
 
 
-def _from_class(
-    message: UserMessage | SystemMessage | ToolMessage | AssistantMessage,
-) -> dict[str, Any]:
-    data = {a.name: getattr(message, a.name) for a in attrs.fields(type(message))}
-    if isinstance(message, AssistantMessage) and not message.tool_calls:
-        data.pop("tool_calls")
-    return data
-
-
 # -- tools and formats -------------------------------------------------------------------
 
 
@@ -256,17 +257,12 @@ def tools_body(tools: object) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for index, tool in enumerate(tools):
         where = f"tools[{index}]"
-        if isinstance(tool, Tool):
-            spelled: dict[str, Any] = {"name": tool.name}
-            for key in ("description", "parameters", "strict"):
-                if getattr(tool, key) is not None:
-                    spelled[key] = getattr(tool, key)
-            tool = {"type": "function", "function": spelled}
+        tool = _plain(tool)
         if not isinstance(tool, Mapping):
             raise fail(f"{where} must be a Tool or a dict, not {type(tool).__name__}")
-        if tool.get("type") != "function":
-            raise fail(f"{where}.type must be 'function', not {tool.get('type')!r}")
-        function = tool.get("function")
+        if tool.get("type") != _FUNCTION:
+            raise fail(f"{where}.type must be {_FUNCTION!r}, not {tool.get('type')!r}")
+        function = tool.get(_FUNCTION)
         if not isinstance(function, Mapping):
             raise fail(f"{where}.function is required: {{'name': ..., 'parameters': ...}}")
         name = function.get("name")
@@ -280,7 +276,7 @@ def tools_body(tools: object) -> list[dict[str, Any]]:
         _optional(function, "description", str, f"{where}.function")
         _optional(function, "parameters", Mapping, f"{where}.function")
         _optional(function, "strict", bool, f"{where}.function")
-        body.append({**tool, "function": dict(function)})
+        body.append({**tool, _FUNCTION: dict(function)})
     return body
 
 
@@ -294,52 +290,56 @@ def tool_choice_body(choice: object, tool_names: set[str] | None) -> Any:
     if isinstance(choice, str):
         if choice not in _TOOL_CHOICES:
             hint = (
-                f"; to force a tool pass the Tool itself or {{'type': 'function', 'function': {{'name': {choice!r}}}}}"
+                f"; to force a tool pass the Tool itself or {_forced(choice)}"
                 if tool_names and choice in tool_names
                 else ""
             )
-            raise fail(
-                f"tool_choice must be 'none', 'auto', 'required' or a tool, not {choice!r}{hint}"
-            )
-        if choice == "required" and not tool_names:
-            raise fail("tool_choice='required' needs tools")
+            modes = ", ".join(map(repr, _TOOL_CHOICES))
+            raise fail(f"tool_choice must be {modes} or a tool, not {choice!r}{hint}")
+        if choice == _REQUIRED and not tool_names:
+            raise fail(f"tool_choice={choice!r} needs tools")
         return choice
     if isinstance(choice, Tool):
         name: object = choice.name
-    elif isinstance(choice, Mapping) and choice.get("type") == "function":
-        function = choice.get("function")
+    elif isinstance(choice, Mapping) and choice.get("type") == _FUNCTION:
+        function = choice.get(_FUNCTION)
         name = function.get("name") if isinstance(function, Mapping) else None
     else:
-        raise fail(
-            "tool_choice must be 'none', 'auto', 'required', a Tool or "
-            f"{{'type': 'function', 'function': {{'name': ...}}}}, not {choice!r}"
-        )
+        modes = ", ".join(map(repr, _TOOL_CHOICES))
+        raise fail(f"tool_choice must be {modes}, a Tool or {_forced('...')}, not {choice!r}")
     if not isinstance(name, str) or tool_names is None or name not in tool_names:
         raise fail(f"tool_choice names tool {name!r}, which is not among the tools passed")
-    return {"type": "function", "function": {"name": name}}
+    return {"type": _FUNCTION, _FUNCTION: {"name": name}}
+
+
+def _forced(name: str) -> str:
+    """How a tool_choice that forces the tool *name* is spelled."""
+    shown = name if name == "..." else repr(name)
+    return f"{{'type': {_FUNCTION!r}, {_FUNCTION!r}: {{'name': {shown}}}}}"
 
 
 def response_format_body(value: object) -> dict[str, Any]:
-    if isinstance(value, JsonSchemaFormat):
-        value = {"type": "json_schema", "json_schema": {"name": value.name, "schema": value.schema}}
+    value = _plain(value)
     if not isinstance(value, Mapping):
         raise fail(
             f"response_format must be a JsonSchemaFormat or a dict, not {type(value).__name__}"
         )
     kind = value.get("type")
-    if kind == "text":
+    if kind == _TEXT_FORMAT:
         return dict(value)
-    if kind != "json_schema":
+    if kind != _JSON_SCHEMA:
         raise fail(
-            f"response_format.type must be 'json_schema' or 'text', not {kind!r} (the API has no JSON mode without a schema)"
+            f"response_format.type must be {_JSON_SCHEMA!r} or {_TEXT_FORMAT!r}, not {kind!r} "
+            "(the API has no JSON mode without a schema)"
         )
-    inner = value.get("json_schema")
+    inner = value.get(_JSON_SCHEMA)
+    where = f"response_format.{_JSON_SCHEMA}"
     if not isinstance(inner, Mapping):
-        raise fail("response_format.json_schema is required: {'name': ..., 'schema': {...}}")
-    _text(inner.get("name"), "response_format.json_schema.name")
+        raise fail(f"{where} is required: {{'name': ..., 'schema': {{...}}}}")
+    _text(inner.get("name"), f"{where}.name")
     if not isinstance(inner.get("schema"), Mapping):
-        raise fail("response_format.json_schema.schema must be a JSON Schema dict")
-    return {**value, "json_schema": dict(inner)}
+        raise fail(f"{where}.schema must be a JSON Schema dict")
+    return {**value, _JSON_SCHEMA: dict(inner)}
 
 
 # -- the whole request -------------------------------------------------------------------
@@ -392,7 +392,7 @@ def chat_body(
     names: set[str] | None = None
     if tools is not None:
         body["tools"] = tools_body(tools)
-        names = {tool["function"]["name"] for tool in body["tools"]}
+        names = {tool[_FUNCTION]["name"] for tool in body["tools"]}
     if tool_choice is not None:
         body["tool_choice"] = tool_choice_body(tool_choice, names)
     if user is not None:

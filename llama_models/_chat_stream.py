@@ -17,11 +17,10 @@ This module imports neither aiohttp nor asyncio at import time.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._accumulate import Accumulator
 from ._sse import ERROR, SSEDecoder
@@ -43,13 +42,14 @@ from .types.response import RateLimitInfo
 if TYPE_CHECKING:
     import asyncio
 
+    import cattrs
+
     from ._inflight import InFlight
     from ._transport._stream import LiveBody
 
 __all__ = ["AsyncChatCompletionStream"]
 
 _OPEN, _FINISHED, _CLOSED = "open", "finished", "closed"
-_decode = json.JSONDecoder().decode
 
 
 class AsyncChatCompletionStream:
@@ -89,8 +89,13 @@ class AsyncChatCompletionStream:
         deadline: float | None,
         max_line_bytes: int,
         retries: int,
+        converter: cattrs.Converter,
+        loads: Callable[[str], Any],
     ) -> None:
         self._body = body
+        self._structure_chunk = converter.get_structure_hook(ChatCompletionChunk)
+        self._converter = converter
+        self._loads = loads
         self._loop = loop
         self._thread = threading.get_ident()
         self._inflight = inflight
@@ -290,19 +295,28 @@ class AsyncChatCompletionStream:
 
     def _parse(self, events: list[tuple[str | None, str]]) -> BaseException | None:
         """Structure *events* into pending chunks; return the error that stops them, if any."""
-        from ._converter import structure
-
         pending = self._pending
+        structure_chunk, loads = self._structure_chunk, self._loads
         add = self._accumulator.add
         for kind, data in events:
             if kind == ERROR:
                 return server_error(self._body, data, self._events)
             try:
-                chunk = structure(_decode(data), ChatCompletionChunk)
+                decoded = loads(data)
             except ValueError as exc:
                 if data == "[DONE]":
                     return self._at_done()
-                return invalid(self._body, f"event {self._events + 1} is not a valid chunk: {exc}")
+                return invalid(self._body, f"event {self._events + 1} is not valid JSON: {exc}")
+            try:
+                chunk = structure_chunk(decoded, ChatCompletionChunk)
+            except Exception:  # worded field by field by a detailed pass
+                from ._converter import StructureError, structure
+
+                try:
+                    chunk = structure(self._converter, decoded, ChatCompletionChunk)
+                except StructureError as exc:
+                    message = f"event {self._events + 1} is not a valid chunk: {exc}"
+                    return invalid(self._body, message)
             add(chunk)
             pending.append(chunk)
             self._events += 1

@@ -30,6 +30,7 @@ from .types.response import APIResponse
 
 if TYPE_CHECKING:
     import aiohttp
+    import cattrs
 
     from ._chat_stream import AsyncChatCompletionStream
     from ._transport import Transport
@@ -88,6 +89,8 @@ class AsyncLlamaClient:
         allow_insecure_http: allow plain ``http://`` to a non-loopback host.
         log_bodies: log request and response bodies at DEBUG level (off by default,
             since they may hold personal data).
+        converter: the cattrs converter that turns JSON into objects and back
+            (see `make_converter`); ``llama_models.converter`` when ``None``.
     """
 
     models: AsyncModels
@@ -117,6 +120,7 @@ class AsyncLlamaClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
         log_bodies: bool = False,
+        converter: cattrs.Converter | None = None,
     ) -> None:
         self._config: ClientConfig = resolve_config(
             api_key=api_key,
@@ -131,6 +135,7 @@ class AsyncLlamaClient:
             allow_insecure_http=allow_insecure_http,
             log_bodies=log_bodies,
             idle_timeout=idle_timeout,
+            converter=converter,
         )
         self._http_session = http_session
         self._transport: Transport | None = None
@@ -237,6 +242,8 @@ class AsyncLlamaClient:
             deadline=deadline,
             max_line_bytes=config.max_response_bytes,
             retries=retries,
+            converter=transport.converter,
+            loads=transport.loads,
         )
 
     def _request(

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 from attrs import frozen
@@ -85,6 +86,8 @@ class ClientConfig:
     log_bodies: bool
     proxy: str | None
     idle_timeout: float | None = None
+    # A cattrs.Converter made by make_converter(), or None for the default one.
+    converter: Any = None
 
 
 def resolve_config(
@@ -101,6 +104,7 @@ def resolve_config(
     log_bodies: bool,
     idle_timeout: float | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    converter: Any = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve arguments against the environment and validate all of them."""
@@ -130,7 +134,24 @@ def resolve_config(
         log_bodies=bool(log_bodies),
         proxy=environment_proxy(base_url, env),
         idle_timeout=validate_idle_timeout(idle_timeout),
+        converter=validate_converter(converter),
     )
+
+
+def validate_converter(converter: Any) -> Any:
+    """A converter for the client, or ``None`` for the default one; anything else is refused."""
+    if converter is None:
+        return None
+    # Checked by name, so that an unused option does not import cattrs.
+    if not any(
+        cls.__module__.startswith("cattrs") and cls.__name__ == "BaseConverter"
+        for cls in type(converter).__mro__
+    ):
+        raise InvalidArgumentError(
+            "converter must be a cattrs converter made by llama_models.make_converter(), "
+            f"not {type(converter).__name__}"
+        )
+    return converter
 
 
 def environment_proxy(url: str, env: Mapping[str, str]) -> str | None:

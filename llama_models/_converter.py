@@ -1,164 +1,394 @@
-"""The cattrs converters, and the one entry point that turns JSON into attrs classes.
+"""The cattrs converter that owns the wire format, in both directions.
 
-`structure` first tries a generated fast path (`_fastpath`) that handles JSON of
-exactly the expected form. Anything else goes to cattrs with detailed
-validation, which is lenient where cattrs is (unknown keys are ignored, so a
-newer server never breaks an older client) and explains real failures field by
-field (`cattrs.transform_error`).
+Responses are structured by it, requests are unstructured by it, and nothing
+else in the SDK knows how a class looks as JSON. It is a `cattrs.preconf`
+converter (orjson's when orjson is installed, the stdlib json one otherwise)
+with these hooks on top:
 
-The test suite switches on strict mode: unknown keys are then forbidden, so
-drift between the fake server and the classes shows up at once, and every
-fast-path result is checked against cattrs' own.
+* Every `WireObject` class gets the hooks cattrs generates for it
+  (`cattrs.gen`), wrapped to keep what the class cannot hold: keys a newer
+  server sends that this SDK does not know, and keys sent with their default
+  value. Fields left at a ``None`` or empty default are not written.
+* The API's tagged unions (deltas, content items, stream events) go through
+  `configure_tagged_union`, with the ``Unknown…`` classes as defaults: a tag
+  this SDK does not know never breaks parsing.
+* ``str``, ``int``, ``float`` and ``bool`` fields take only JSON of that kind
+  (cattrs would turn ``null`` into ``"None"`` and ``"false"`` into ``True``);
+  an ``int | float`` keeps the number it was sent.
+* Classes whose JSON nests its fields under its tag
+  (``{"type": "function", "function": {...}}``) are told apart by that tag.
+
+Structuring runs cattrs' code without detailed validation; only a failure
+pays for a second, detailed pass that words the error field by field.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import copy
 import typing
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
+import attrs
 import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.strategies import configure_tagged_union
 
-from ._fastpath import NUMBER, Mismatch, Tagged, fast_structure_fn, union_key
-from .types.chat import (
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    UnknownDelta,
-    UnknownEvent,
+from .types._wire import WireInfo, WireObject, tag_of, tags_of
+from .types.chat import StreamEvent, TextDelta, ToolCallDelta, UnknownDelta, UnknownEvent
+from .types.messages import (
+    ImageContent,
+    JsonSchemaFormat,
+    TextContent,
+    Tool,
+    UnknownContent,
 )
-from .types.messages import TextContent, UnknownContent
 
 T = TypeVar("T")
 
-__all__ = ["StructureError", "paused_gc", "set_strict", "structure", "unstructure"]
+__all__ = [
+    "StructureError",
+    "default_converter",
+    "make_converter",
+    "structure",
+]
+
+Codec = Literal["auto", "json", "orjson"]
+
+# The key under which a structuring hook hands the generated code the WireInfo
+# of an object; no JSON key can be the empty string's neighbour "\x00".
+_WIRE_KEY = "\x00wire"
+_ABSENT = object()
+_EMPTY: tuple[None, list[Any]] = (None, [])
+
+# Deltas and content items are told apart by "type", stream events by "event_type".
+_DELTAS = TextDelta | ToolCallDelta | UnknownDelta
+_CONTENT_ITEMS = TextContent | UnknownContent
+_EVENTS = StreamEvent | UnknownEvent
+# A class whose JSON nests its fields under its tag: {"type": "image_url", "image_url": {...}}.
+_NESTED_UNDER_TAG: tuple[type[Any], ...] = (ImageContent, JsonSchemaFormat, Tool)
 
 
 class StructureError(ValueError):
     """JSON that does not fit the expected class."""
 
 
-# Every tagged union of the API, keyed by its members. A tag this SDK does not know
-# becomes the union's Unknown class holding the whole object, so a newer server
-# never breaks parsing.
-UNIONS: Mapping[frozenset[Any], Tagged] = {
-    frozenset({TextDelta, ToolCallDelta, UnknownDelta}): Tagged(
-        "type",
-        {"text": TextDelta, "tool_call": ToolCallDelta},
-        lambda data: UnknownDelta(str(data.get("type", "")), data),
-    ),
-    frozenset({StreamEvent, UnknownEvent}): Tagged(
-        "event_type",
-        dict.fromkeys(("start", "progress", "complete", "metrics"), StreamEvent),
-        lambda data: UnknownEvent(event_type=str(data.get("event_type", "")), data=data),
-    ),
-    frozenset({str, TextContent, UnknownContent}): Tagged(
-        "type",
-        {"text": TextContent},
-        lambda data: UnknownContent(str(data.get("type", "")), data),
-        allow_str=True,
-    ),
-}
+def make_converter(*, strict: bool = False, codec: Codec = "auto") -> cattrs.Converter:
+    """A new converter for the Llama API's JSON, with its own hooks.
 
+    Register hooks for your own types on it, or copy it first
+    (``converter.copy()``) to keep the SDK's default untouched.
 
-def _register_hooks(converter: cattrs.Converter) -> cattrs.Converter:
-    def structure_union(value: Any, tp: Any) -> Any:
-        tagged = UNIONS[union_key(tp)]  # type: ignore[index]
-        if tagged.allow_str and isinstance(value, str):
-            return value
-        if not isinstance(value, dict):
-            raise TypeError(f"expected an object with {tagged.key!r}, got {type(value).__name__}")
-        member = tagged.members.get(str(value.get(tagged.key)))
-        if member is None:
-            return tagged.unknown(value)
-        return converter.structure(value, member)
-
-    converter.register_structure_hook_func(lambda tp: union_key(tp) in UNIONS, structure_union)
-    converter.register_structure_hook_func(lambda tp: union_key(tp) == NUMBER, _structure_number)
+    Args:
+        strict: refuse JSON with keys the classes do not know, instead of
+            keeping them (this project's tests use it to catch drift).
+        codec: ``"orjson"`` or ``"json"`` (the standard library) for
+            `loads` and `dumps`; ``"auto"`` takes orjson when it is installed.
+    """
+    if codec == "auto":
+        codec = "orjson" if _orjson_installed() else "json"
+    # Unknown keys are refused by the hooks here (cattrs' forbid_extra_keys would make
+    # configure_tagged_union drop the tag before an Unknown… class could keep it).
+    options: dict[str, Any] = {
+        "detailed_validation": False,
+        "unstruct_collection_overrides": {Sequence: list, tuple: list},
+    }
+    if codec == "orjson":
+        from cattrs.preconf.orjson import make_converter as make
+    elif codec == "json":
+        from cattrs.preconf.json import make_converter as make  # type: ignore[assignment]
+    else:
+        raise ValueError(f"codec must be 'auto', 'json' or 'orjson', not {codec!r}")
+    converter = make(**options)
+    _configure(converter, strict=strict)
     return converter
 
 
+_DEFAULT: list[cattrs.Converter] = []
+
+
+def default_converter() -> cattrs.Converter:
+    """The converter the clients use unless given another (``llama_models.converter``)."""
+    if not _DEFAULT:
+        _DEFAULT.append(make_converter())
+    return _DEFAULT[0]
+
+
+def _orjson_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("orjson") is not None
+
+
+def json_loads(converter: cattrs.Converter) -> Callable[[bytes | str], Any]:
+    """The JSON decoder of *converter*'s codec: orjson's, or the standard library's."""
+    from cattrs.preconf.orjson import OrjsonConverter
+
+    if isinstance(converter, OrjsonConverter):
+        import orjson
+
+        decode = orjson.loads
+
+        def loads(raw: bytes | str) -> Any:
+            if raw[:3] == b"\xef\xbb\xbf":  # a byte-order mark, which orjson refuses
+                raw = raw[3:]
+            return decode(raw)
+
+        return loads
+    from ._protocol import decode_json
+
+    return decode_json
+
+
+def json_dumps(converter: cattrs.Converter) -> Callable[[Any], bytes]:
+    """The compact JSON encoder of *converter*'s codec, to UTF-8 bytes."""
+    from cattrs.preconf.orjson import OrjsonConverter
+
+    if isinstance(converter, OrjsonConverter):
+        import orjson
+
+        return orjson.dumps
+    import json
+
+    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    return lambda value: encode(value).encode()
+
+
+# -- structuring with a readable error -----------------------------------------------------
+
+_DETAILED: weakref.WeakKeyDictionary[cattrs.Converter, cattrs.Converter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def structure(converter: cattrs.Converter, data: Any, cls: type[T]) -> T:
+    """Structure *data* as *cls*, raising `StructureError` that names every failing field."""
+    try:
+        return converter.structure(data, cls)
+    except Exception as fast_error:
+        detailed = _DETAILED.get(converter)
+        if detailed is None:
+            detailed = _DETAILED[converter] = converter.copy(detailed_validation=True)
+        try:
+            detailed.structure(data, cls)
+        except cattrs.ClassValidationError as exc:
+            message = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
+            raise StructureError(message) from exc
+        except Exception as exc:  # a non-dict where an object was expected, and the like
+            raise StructureError(f"{cls.__name__}: {type(exc).__name__}: {exc}") from exc
+        raise StructureError(f"{cls.__name__}: {fast_error}") from fast_error
+
+
+# -- the hooks -----------------------------------------------------------------------------
+
+
+def _configure(converter: cattrs.Converter, *, strict: bool) -> None:
+    for kind in (str, int, bool):
+        converter.register_structure_hook(kind, _exactly(kind))
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook_func(_is_number, _structure_number)
+    converter.register_structure_hook_factory(
+        _is_wire_class, lambda cls, made_by: _wire_structure(cls, made_by, strict=strict)
+    )
+    converter.register_unstructure_hook_factory(_is_wire_class, _wire_unstructure)
+    # Registered later, so they take precedence for these WireObject classes.
+    converter.register_structure_hook_factory(_is_unknown, _unknown_structure)
+    converter.register_unstructure_hook_factory(_is_unknown, lambda _: _unknown_unstructure)
+    for union, default in ((_DELTAS, UnknownDelta), (_CONTENT_ITEMS, UnknownContent)):
+        configure_tagged_union(
+            union, converter, tag_generator=_member_tag, tag_name="type", default=default
+        )
+        # The members write their own tag (an unknown one included).
+        converter.register_unstructure_hook(union, converter.unstructure)
+    # A JSON object field: copied, so that to_dict() never hands out the object's own
+    # dicts; anything else is left for the request checks to name.
+    converter.register_unstructure_hook_func(_is_json_object, _unstructure_json_object)
+    converter.register_structure_hook(_EVENTS, _event_structure(converter))
+    converter.register_unstructure_hook(_EVENTS, converter.unstructure)
+    content = converter.get_structure_hook(_CONTENT_ITEMS)
+
+    def structure_content(value: Any, _: Any) -> Any:
+        # An assistant's content: text, one content item, or nothing.
+        if value is None or value.__class__ is str:
+            return value
+        return content(value, _CONTENT_ITEMS)
+
+    converter.register_structure_hook(str | TextContent | UnknownContent | None, structure_content)
+    converter.register_unstructure_hook(
+        str | TextContent | UnknownContent | None, converter.unstructure
+    )
+
+
+def _is_json_object(tp: Any) -> bool:
+    return typing.get_origin(tp) in (Mapping, dict) and typing.get_args(tp)[1:] == (Any,)
+
+
+def _unstructure_json_object(value: Any) -> Any:
+    return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else value
+
+
+def _member_tag(cls: type[Any]) -> Any:
+    # An Unknown… class has no tag of its own: it takes every tag the others do not.
+    return None if _is_unknown(cls) else tag_of(cls)
+
+
+def _exactly(kind: type[T]) -> Callable[[Any, Any], T]:
+    def structure(value: Any, _: Any) -> T:
+        if value.__class__ is kind:
+            return value
+        raise TypeError(f"expected {_JSON_NAMES[kind]}, got {_json_name(value)}")
+
+    return structure
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if value.__class__ is float:
+        return value
+    if value.__class__ is int:
+        return float(value)
+    raise TypeError(f"expected a number, got {_json_name(value)}")
+
+
+_NUMBER = frozenset({int, float})
+
+
+def _is_number(tp: Any) -> bool:
+    """``int | float``, optionally ``| None``: a JSON number kept as the int or float it is."""
+    args = typing.get_args(tp)
+    return bool(args) and frozenset(args) - {type(None)} == _NUMBER
+
+
 def _structure_number(value: Any, tp: Any) -> int | float | None:
-    # An ``int | float`` field (a metric's value) keeps the number the server sent, so
-    # an integer stays an int and a fraction is not truncated; anything else goes
-    # through float(), as cattrs does for a plain float field.
     if value.__class__ is int or value.__class__ is float:
         return value
     if value is None and type(None) in typing.get_args(tp):
         return None
-    return float(value)
+    raise TypeError(f"expected a number, got {_json_name(value)}")
 
 
-# cattrs builds tuples for Sequence[T] fields, which keeps frozen classes immutable.
-_lenient = _register_hooks(cattrs.Converter(detailed_validation=True, forbid_extra_keys=False))
-_strict = _register_hooks(cattrs.Converter(detailed_validation=True, forbid_extra_keys=True))
-_fast: dict[type[Any], Callable[[Any], Any]] = {}
-_strict_mode = False
+_JSON_NAMES: Mapping[type[Any], str] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    list: "an array",
+    type(None): "null",
+}
 
 
-def set_strict(strict: bool) -> None:
-    """Forbid unknown keys and cross-check the fast path (for this project's tests)."""
-    global _strict_mode
-    _strict_mode = strict
+def _json_name(value: Any) -> str:
+    return _JSON_NAMES.get(value.__class__, type(value).__name__)
 
 
-def structure(data: Any, cls: type[T]) -> T:
-    """Structure JSON *data* into *cls*, raising `StructureError` with a readable message."""
-    fast = _fast.get(cls)
-    if fast is None:
-        fast = _fast[cls] = fast_structure_fn(cls, _lenient, UNIONS)
-    if _strict_mode:
-        return _cross_checked(fast, data, cls)
-    try:
-        result: T = fast(data)
-    except (Mismatch, KeyError, TypeError, ValueError, AttributeError):
-        return _structure_explained(_lenient, data, cls)
-    return result
+def _is_wire_class(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, WireObject) and attrs.has(tp)
 
 
-def _structure_explained(converter: cattrs.Converter, data: Any, cls: type[T]) -> T:
-    try:
-        return converter.structure(data, cls)
-    except cattrs.ClassValidationError as exc:
-        message = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
-        raise StructureError(message) from exc
-    except Exception as exc:  # a non-dict where an object was expected, and the like
-        raise StructureError(f"{cls.__name__}: {type(exc).__name__}: {exc}") from exc
+def _is_unknown(tp: Any) -> bool:
+    return tp in (UnknownDelta, UnknownContent, UnknownEvent)
 
 
-def _cross_checked(fast: Callable[[Any], Any], data: Any, cls: type[T]) -> T:
-    expected = _structure_explained(_strict, data, cls)
-    try:
-        result = fast(data)
-    except (Mismatch, KeyError, TypeError, ValueError, AttributeError):
-        return expected
-    if result != expected:  # pragma: no cover - a bug in the fast path
-        raise AssertionError(f"fast path gave {result!r}, cattrs gave {expected!r}")
-    return expected
+def _unknown_structure(cls: type[Any]) -> Callable[[Any, Any], Any]:
+    """An object of a tag this SDK does not know: its tag, and all of it as received."""
+    key = attrs.fields(cls)[1].name  # the first field after _wire: "type" or "event_type"
+
+    def structure(value: Any, _: Any) -> Any:
+        if value.__class__ is not dict:
+            raise TypeError(f"expected an object, got {_json_name(value)}")
+        return cls(**{key: str(value.get(key, "")), "data": value})
+
+    return structure
 
 
-def unstructure(value: Any) -> Any:
-    """Turn an attrs instance back into JSON-ready data."""
-    return _lenient.unstructure(value)
+def _unknown_unstructure(value: Any) -> Any:
+    return copy.deepcopy(dict(value.data))
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large answer becomes objects.
+def _event_structure(converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Stream events: one class for the four event types, `UnknownEvent` for the rest."""
+    known = frozenset(tags_of(StreamEvent, "event_type"))
+    event = converter.get_structure_hook(StreamEvent)
+    unknown = converter.get_structure_hook(UnknownEvent)
 
-    Decoding and structuring tens of thousands of objects triggers generational
-    collections that walk every tracked object in the process, which cost more
-    than the structuring itself on a 10,000-model list. JSON and attrs objects
-    form no reference cycles, so nothing is lost by collecting later. A
-    collector that was already off stays off.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+    def structure(value: Any, _: Any) -> Any:
+        if value.__class__ is dict and value.get("event_type") in known:
+            return event(value, StreamEvent)
+        return unknown(value, UnknownEvent)
+
+    return structure
+
+
+def _defaults_left_out(cls: type[Any]) -> tuple[str, ...]:
+    """The fields that are not written while they hold their ``None`` or empty default."""
+    return tuple(
+        a.name
+        for a in attrs.fields(cls)
+        if a.name != "_wire" and (a.default is None or a.default == ())
+    )
+
+
+def _wire_structure(
+    cls: type[Any], converter: cattrs.Converter, *, strict: bool
+) -> Callable[[Any, Any], Any]:
+    generated = make_dict_structure_fn(
+        cls,
+        converter,
+        _cattrs_forbid_extra_keys=False,
+        _cattrs_detailed_validation=converter.detailed_validation,
+        _wire=override(rename=_WIRE_KEY, struct_hook=lambda value, _: value),
+    )
+    known = frozenset(a.name for a in attrs.fields(cls) if a.name != "_wire")
+    omitted = _defaults_left_out(cls)
+    nested = cls in _NESTED_UNDER_TAG
+    tag = tag_of(cls) if nested else None
+
+    def unusual(value: dict[str, Any]) -> Any:
+        """The slow path: keys the class does not know, or defaults sent explicitly."""
+        extra = {key: item for key, item in value.items() if key not in known}
+        if extra and strict:
+            raise ForbiddenExtraKeysError(
+                f"{cls.__name__} does not know {sorted(extra)}", cls, set(extra)
+            )
+        kept = {key: value[key] for key in omitted if value.get(key, _ABSENT) in _EMPTY}
+        return generated({**value, _WIRE_KEY: WireInfo(extra, kept)}, cls)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value.__class__ is not dict:
+            raise TypeError(f"expected an object, got {_json_name(value)}")
+        if nested:
+            inner = value.get(tag)
+            if inner.__class__ is not dict or value.get("type") != tag:
+                raise TypeError(f"expected {{'type': {tag!r}, {tag!r}: {{...}}}}")
+            value = {**inner, "type": tag}
+        if value.keys() <= known:
+            for key in omitted:
+                if value.get(key, _ABSENT) in _EMPTY:
+                    return unusual(value)
+            return generated(value, cls)
+        return unusual(value)
+
+    return structure
+
+
+def _wire_unstructure(cls: type[Any], converter: cattrs.Converter) -> Callable[[Any], Any]:
+    overrides: dict[str, Any] = {
+        name: override(omit_if_default=True) for name in _defaults_left_out(cls)
+    }
+    generated = make_dict_unstructure_fn(cls, converter, _wire=override(omit=True), **overrides)
+    tag = tag_of(cls) if cls in _NESTED_UNDER_TAG else None
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        data: dict[str, Any] = generated(value)
+        wire = value._wire
+        if wire is not None:
+            data.update(copy.deepcopy(dict(wire.kept)))
+            data.update(copy.deepcopy(dict(wire.extra)))
+        if tag is not None:
+            del data["type"]
+            return {"type": tag, tag: data}
+        return data
+
+    return unstructure

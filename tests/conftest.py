@@ -5,11 +5,13 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Iterator
 
+import cattrs
 import pytest
 import trustme
 from aiohttp import web
 
-from llama_models import AsyncLlamaClient, LlamaClient, _converter
+from llama_models import AsyncLlamaClient, LlamaClient
+from llama_models._converter import make_converter
 from llama_models.testing import FakeLlamaAPI
 
 ENV_VARS = (
@@ -39,12 +41,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _strict_converter() -> Iterator[None]:
-    """Unknown keys in the fake server's answers fail the test: fixtures cannot drift."""
-    _converter.set_strict(True)
-    yield
-    _converter.set_strict(False)
+@pytest.fixture(scope="session")
+def strict_converter() -> cattrs.Converter:
+    """A converter that refuses unknown keys, so the fake server cannot drift.
+
+    It decodes with the standard library; test_codecs compares that with orjson.
+    """
+    return make_converter(strict=True, codec="json")
 
 
 @pytest.fixture
@@ -55,9 +58,13 @@ async def server() -> AsyncIterator[FakeLlamaAPI]:
 
 
 @pytest.fixture
-async def client(server: FakeLlamaAPI) -> AsyncIterator[AsyncLlamaClient]:
-    """An async client pointed at `server`, closed after the test."""
-    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url) as llama:
+async def client(
+    server: FakeLlamaAPI, strict_converter: cattrs.Converter
+) -> AsyncIterator[AsyncLlamaClient]:
+    """An async client pointed at `server`, with the strict converter, closed after the test."""
+    async with AsyncLlamaClient(
+        api_key=server.api_key, base_url=server.base_url, converter=strict_converter
+    ) as llama:
         yield llama
 
 
@@ -69,9 +76,15 @@ def threaded_server() -> Iterator[FakeLlamaAPI]:
 
 
 @pytest.fixture
-def sync_client(threaded_server: FakeLlamaAPI) -> Iterator[LlamaClient]:
-    """A blocking client pointed at `threaded_server`, closed after the test."""
-    with LlamaClient(api_key=threaded_server.api_key, base_url=threaded_server.base_url) as llama:
+def sync_client(
+    threaded_server: FakeLlamaAPI, strict_converter: cattrs.Converter
+) -> Iterator[LlamaClient]:
+    """A blocking client pointed at `threaded_server`, with the strict converter, closed after."""
+    with LlamaClient(
+        api_key=threaded_server.api_key,
+        base_url=threaded_server.base_url,
+        converter=strict_converter,
+    ) as llama:
         yield llama
 
 

@@ -1,202 +1,263 @@
-"""Structuring JSON: the generated fast path agrees with cattrs, and falls back when unsure."""
+"""The converter owns the wire: JSON in, objects out, and back to exactly the same JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+import json
 from typing import Any
 
 import attrs
 import cattrs
 import pytest
 
-from llama_models import ChatCompletion, Model, ModelList, _converter
-from llama_models._fastpath import Mismatch, fast_structure_fn
+from llama_models import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ImageContent,
+    JsonSchemaFormat,
+    Model,
+    ModelList,
+    Moderation,
+    TextContent,
+    Tool,
+    ToolCall,
+    Upload,
+    UploadPart,
+    UploadStatus,
+    UserMessage,
+)
+from llama_models._converter import StructureError, make_converter, structure
+from llama_models.types import FunctionCall, UnknownContent, UnknownDelta, UnknownEvent
+
+CONVERTER = make_converter(codec="json")
+STRICT = make_converter(strict=True, codec="json")
+
+# Answers shaped like the examples of the API reference (llama-api.md section 8), each
+# with keys no version of this SDK knows, at every level.
+NEW = {"added_in_2027": {"nested": [1, None, "x"]}}
+ANSWERS: list[tuple[type[Any], dict[str, Any]]] = [
+    (
+        ModelList,
+        {
+            "object": "list",
+            "data": [
+                {"id": "Llama-3.3-70B-Instruct", "created": 1735718400, "object": "model",
+                 "owned_by": "Meta", **NEW},
+            ],
+            **NEW,
+        },
+    ),
+    (
+        ChatCompletion,
+        {
+            "id": "8c3b9a52",
+            "completion_message": {
+                "role": "assistant", "stop_reason": "stop", "tool_calls": [],
+                "content": {"type": "text", "text": "Hello!", **NEW}, **NEW,
+            },
+            "metrics": [
+                {"metric": "num_completion_tokens", "value": 25, "unit": "tokens", **NEW},
+                {"metric": "num_prompt_tokens", "value": 2.5},
+            ],
+            **NEW,
+        },
+    ),
+    (
+        ChatCompletion,
+        {
+            "completion_message": {
+                "role": "assistant", "content": {"type": "text", "text": ""},
+                "stop_reason": "tool_calls",
+                "tool_calls": [{"id": "466d49b7", "function": {"name": "get_weather",
+                                "arguments": "{\"location\":\"Menlo Park\"}", **NEW}, **NEW}],
+            },
+        },
+    ),
+    (ChatCompletion, {"completion_message": {"role": "assistant", "content": "plain", "stop_reason": None}}),
+    (ChatCompletion, {"completion_message": {"role": "assistant", "content": {"type": "audio", "x": 1}}}),
+    (ChatCompletionChunk, {"id": "c1f0", "event": {"event_type": "start",
+                                                   "delta": {"type": "text", "text": ""}, **NEW}}),
+    (ChatCompletionChunk, {"id": "c1f1", "event": {"event_type": "progress", "delta": {
+        "type": "tool_call", "id": "85870f14", "function": {"name": "get_weather", "arguments": ""}}}}),
+    (ChatCompletionChunk, {"event": {"event_type": "progress", "delta": {
+        "type": "tool_call", "function": {"arguments": "{\"location\":"}}}, **NEW}),
+    (ChatCompletionChunk, {"id": "c1f1", "event": {"event_type": "complete",
+                                                   "delta": {"type": "text", "text": ""},
+                                                   "stop_reason": "tool_calls"}}),
+    (ChatCompletionChunk, {"id": "c1f1", "event": {"event_type": "metrics",
+                                                   "delta": {"type": "text", "text": ""},
+                                                   "metrics": [{"metric": "num_total_tokens", "value": 29,
+                                                                "unit": "tokens"}]}}),
+    (ChatCompletionChunk, {"event": {"event_type": "heartbeat", "at": 3}}),
+    (ChatCompletionChunk, {"event": {"event_type": "progress", "delta": {"type": "image", "url": "u"}}}),
+    (Moderation, {"model": "Llama-Guard", "results": [{"flagged": True, "flagged_categories": ["privacy"], **NEW}]}),
+    (Moderation, {"model": "Llama-Guard", "results": [{"flagged": False, "flagged_categories": []}]}),
+    (Upload, {"id": "upload_7f3c2a", "bytes": 2048, "filename": "a.jsonl",
+              "mime_type": "application/jsonl", "purpose": "messages_finetune", **NEW}),
+    (UploadStatus, {"upload_id": "upload_7f3c2a", "offset": 1024}),
+    (UploadPart, {"upload_id": "upload_7f3c2a", "offset": 2048, "file_id": "file_9b1e44"}),
+    (UploadPart, {"upload_id": "upload_7f3c2a", "offset": 1024}),
+]  # fmt: skip
+ANSWER_IDS = [f"{cls.__name__}-{index}" for index, (cls, _) in enumerate(ANSWERS)]
 
 
-@attrs.frozen
-class Inner:
-    name: str
-    score: float = 0.0
+@pytest.mark.parametrize(("cls", "data"), ANSWERS, ids=ANSWER_IDS)
+def test_to_dict_gives_back_exactly_what_the_server_sent(cls: type[Any], data: Any) -> None:
+    """Unknown keys, defaults sent explicitly, keys left out: all come back as they were."""
+    sent = copy.deepcopy(data)
+    answer = structure(CONVERTER, data, cls)
+    assert answer.to_dict() == sent
+    assert json.loads(answer.to_json()) == sent
+    assert data == sent  # structuring changed nothing it was given
 
 
-@attrs.frozen(kw_only=True)
-class Outer:
-    items: Sequence[Inner]
-    tags: Sequence[str] = ()
-    note: str | None = None
-    extra: Mapping[str, Any] | None = None
-    inner: Inner | None = None
-    flag: bool = False
+def test_unknown_keys_are_kept_where_they_were() -> None:
+    """Each object carries the keys its class does not know."""
+    completion = structure(CONVERTER, ANSWERS[1][1], ChatCompletion)
+    assert completion.extra_fields == NEW
+    assert completion.completion_message.extra_fields == NEW
+    assert completion.metrics[0].extra_fields == NEW
+    assert completion.metrics[1].extra_fields == {}
+    assert Model("m", 1).extra_fields == {}
 
 
-CONVERTER = cattrs.Converter()
-FAST = fast_structure_fn(Outer, CONVERTER)
+def test_unknown_keys_take_no_part_in_equality() -> None:
+    """Two answers that differ only in keys this SDK does not know are equal."""
+    plain = {"id": "m", "created": 1, "object": "model", "owned_by": "Meta"}
+    assert structure(CONVERTER, {**plain, **NEW}, Model) == structure(CONVERTER, plain, Model)
+
+
+def test_the_strict_converter_refuses_unknown_keys() -> None:
+    """The test suite's converter names the keys it does not know."""
+    with pytest.raises(StructureError, match="added_in_2027"):
+        structure(STRICT, ANSWERS[0][1], ModelList)
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "message"),
     [
-        {"items": []},
-        {"items": [{"name": "a"}, {"name": "b", "score": 2}], "tags": ["x"], "note": "n"},
-        {"items": [{"name": "a", "score": 0.5}], "note": None, "extra": {"k": [1]}},
-        {"items": [], "inner": {"name": "i"}, "flag": True},
+        ({"id": None, "created": 1}, r"Model\.id"),
+        ({"id": "m", "created": "1"}, r"Model\.created"),
+        ({"id": "m", "created": 1.5}, r"Model\.created"),
+        ({"id": "m", "created": True}, r"Model\.created"),
+        ({"id": "m"}, r"required field missing @ Model\.created"),
+        ([1], "Model: TypeError: expected an object, got an array"),
     ],
 )
-def test_fast_path_matches_cattrs(data: dict[str, Any]) -> None:
-    """On JSON of the exact form, the fast path builds what cattrs builds."""
-    assert FAST(data) == CONVERTER.structure(data, Outer)
+def test_json_of_the_wrong_kind_is_refused_by_path(data: Any, message: str) -> None:
+    """No field turns null into "None" or a string into a number: the error names the field."""
+    with pytest.raises(StructureError, match=message):
+        structure(CONVERTER, data, Model)
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        [],
-        {"items": "nope"},
-        {"items": [{"name": 1}]},
-        {"items": [{"name": "a", "score": "high"}]},
-        {"items": [], "tags": [1]},
-        {"items": [], "flag": 1},
-        {"items": [], "note": 3},
-    ],
-)
-def test_fast_path_refuses_what_it_does_not_expect(data: Any) -> None:
-    """Anything but the exact form raises Mismatch (or a lookup error) instead of guessing."""
-    with pytest.raises((Mismatch, KeyError, TypeError)):
-        FAST(data)
+def test_a_flag_must_be_a_json_boolean() -> None:
+    """``"false"`` is not taken for True."""
+    with pytest.raises(StructureError, match=r"flagged"):
+        structure(CONVERTER, {"model": "m", "results": [{"flagged": "false"}]}, Moderation)
 
 
-def test_fast_path_refuses_factory_defaults() -> None:
-    """A class with a factory default gets no fast path (it would share the default)."""
-
-    @attrs.frozen
-    class WithFactory:
-        values: list[int] = attrs.Factory(list)
-
-    with pytest.raises(TypeError, match="no fast path"):
-        fast_structure_fn(WithFactory, CONVERTER)
-
-
-def test_structure_falls_back_to_cattrs_when_lenient() -> None:
-    """Outside strict mode, data the fast path refuses still structures when cattrs accepts it."""
-    _converter.set_strict(False)
-    try:
-        models = _converter.structure(
-            {"data": [{"id": "m", "created": 1.0, "unknown": True}]}, ModelList
-        )
-    finally:
-        _converter.set_strict(True)
-    assert models == ModelList(data=(Model(id="m", created=1, object="model", owned_by=""),))
-
-
-def test_structure_explains_failures_by_path() -> None:
-    """A failure names the class, the path and the expected type."""
-    with pytest.raises(
-        _converter.StructureError, match=r"expected int @ ModelList\.data\[0\]\.created"
-    ):
-        _converter.structure({"data": [{"id": "m", "created": "soon"}]}, ModelList)
-
-
-def test_strict_mode_forbids_unknown_keys() -> None:
-    """The test suite's strict mode rejects keys the classes do not know."""
-    with pytest.raises(_converter.StructureError, match="extra fields"):
-        _converter.structure({"id": "m", "created": 1, "colour": "red"}, Model)
-
-
-def test_unstructure_gives_the_wire_shape() -> None:
-    """Unstructuring returns the JSON the API sends."""
-    model = Model(id="m", created=1, object="model", owned_by="Meta")
-    assert _converter.unstructure(model) == {
-        "id": "m",
-        "created": 1,
-        "object": "model",
-        "owned_by": "Meta",
-    }
-
-
-def test_classes_with_hooks_are_built_through_init() -> None:
-    """A class with a validator or a post-init hook is constructed by calling it."""
-    calls: list[str] = []
-
-    @attrs.frozen
-    class Checked:
-        name: str = attrs.field(validator=attrs.validators.min_len(1))
-
-        def __attrs_post_init__(self) -> None:
-            calls.append(self.name)
-
-    structure = fast_structure_fn(Checked, CONVERTER)
-    assert structure({"name": "ok"}) == Checked("ok")
-    assert calls == ["ok", "ok"]
-    with pytest.raises(ValueError, match="Length of 'name'"):
-        structure({"name": ""})
-
-
-def test_objects_built_through_slots_stay_frozen() -> None:
-    """The fast path's objects are as immutable and hashable as constructed ones."""
-    built = FAST({"items": [{"name": "a"}]})
-    assert hash(built) == hash(Outer(items=(Inner("a"),)))
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        built.note = "changed"
-
-
-# Answers from a server newer than this SDK: a new assistant role; a metric that is
-# not a whole number next to one that is.
-NEW_ROLE = {
-    "completion_message": {"role": "assistant_v2", "content": {"type": "text", "text": "Hi"}}
-}
-FRACTIONAL = {
-    "completion_message": {"role": "assistant", "content": {"type": "text", "text": "Hi"}},
-    "metrics": [
-        {"metric": "num_completion_tokens", "value": 2.5, "unit": "tokens"},
-        {"metric": "num_prompt_tokens", "value": 3, "unit": "tokens"},
-    ],
-}
-COMPLETION_PATHS = {
-    "fast path": fast_structure_fn(ChatCompletion, _converter._lenient, _converter.UNIONS),
-    "cattrs": lambda data: _converter._lenient.structure(data, ChatCompletion),
-    "strict cattrs": lambda data: _converter._strict.structure(data, ChatCompletion),
-}
-
-
-@pytest.mark.parametrize("path", COMPLETION_PATHS.values(), ids=COMPLETION_PATHS.keys())
-def test_an_unknown_assistant_role_is_kept(path: Any) -> None:
-    """A role newer than this SDK structures on every path, and the message reports it."""
-    completion = path(NEW_ROLE)
-    assert completion.completion_message.role == "assistant_v2"
-    assert completion.text == "Hi"
-
-
-@pytest.mark.parametrize("path", COMPLETION_PATHS.values(), ids=COMPLETION_PATHS.keys())
-def test_metric_values_keep_the_number_the_server_sent(path: Any) -> None:
-    """On every path a fraction stays a float and an integer stays an int."""
-    values = [metric.value for metric in path(FRACTIONAL).metrics]
-    assert values == [2.5, 3]
-    assert [type(value) for value in values] == [float, int]
+def test_metric_values_keep_the_number_the_server_sent() -> None:
+    """A fraction stays a float and an integer stays an int."""
+    completion = structure(CONVERTER, ANSWERS[1][1], ChatCompletion)
+    values = [metric.value for metric in completion.metrics]
+    assert values == [25, 2.5]
+    assert [type(value) for value in values] == [int, float]
 
 
 def test_a_metric_value_that_is_not_a_number_is_explained() -> None:
-    """A metric value that is no number fails with the path and the expected type."""
-    data = {"completion_message": {}, "metrics": [{"metric": "n", "value": "lots"}]}
-    with pytest.raises(
-        _converter.StructureError,
-        match=r"expected int \| float @ ChatCompletion\.metrics\[0\]\.value",
-    ):
-        _converter.structure(data, ChatCompletion)
+    """A metric value that is no number fails with the path to it."""
+    data = {
+        "completion_message": {"role": "assistant"},
+        "metrics": [{"metric": "n", "value": "lots"}],
+    }
+    with pytest.raises(StructureError, match=r"ChatCompletion\.metrics\[0\]\.value"):
+        structure(CONVERTER, data, ChatCompletion)
 
 
-@attrs.frozen
-class Reading:
-    value: int | float | None = None
+def test_an_unknown_assistant_role_is_kept() -> None:
+    """A role newer than this SDK structures, and the message reports it."""
+    data = {"completion_message": {"role": "assistant_v2", "content": "Hi"}}
+    completion = structure(STRICT, data, ChatCompletion)
+    assert (completion.completion_message.role, completion.text) == ("assistant_v2", "Hi")
+
+
+def test_tags_this_sdk_does_not_know_become_the_unknown_classes() -> None:
+    """A new event type, delta type or content type is kept whole."""
+    event = structure(STRICT, ANSWERS[10][1], ChatCompletionChunk).event
+    assert event == UnknownEvent(event_type="heartbeat", data={"event_type": "heartbeat", "at": 3})
+    chunk = structure(STRICT, ANSWERS[11][1], ChatCompletionChunk)
+    assert chunk.delta == UnknownDelta("image", {"type": "image", "url": "u"})
+    content = structure(STRICT, ANSWERS[4][1], ChatCompletion).completion_message.content
+    assert content == UnknownContent("audio", {"type": "audio", "x": 1})
 
 
 @pytest.mark.parametrize(
-    ("data", "expected"),
-    [({"value": 1}, 1), ({"value": 0.5}, 0.5), ({"value": None}, None), ({}, None)],
-)
-def test_an_optional_number_keeps_none_and_numbers(data: dict[str, Any], expected: Any) -> None:
-    """An ``int | float | None`` field keeps None and the number's own type, on both paths."""
-    converter = _converter._register_hooks(cattrs.Converter())
-    fast = fast_structure_fn(Reading, converter)
-    for structured in (fast(data), converter.structure(data, Reading)):
-        assert structured == Reading(expected)
-        assert type(structured.value) is type(expected)
+    ("value", "wire"),
+    [
+        (UserMessage("Hi"), {"role": "user", "content": "Hi"}),
+        (
+            UserMessage((TextContent("What is it?"), ImageContent("https://x/y.png"))),
+            {"role": "user", "content": [
+                {"type": "text", "text": "What is it?"},
+                {"type": "image_url", "image_url": {"url": "https://x/y.png"}},
+            ]},
+        ),
+        (AssistantMessage(content="Hi"), {"role": "assistant", "content": "Hi"}),
+        (
+            AssistantMessage(stop_reason="tool_calls", tool_calls=(ToolCall("1", FunctionCall("f", "{}")),)),
+            {"role": "assistant", "stop_reason": "tool_calls",
+             "tool_calls": [{"id": "1", "function": {"name": "f", "arguments": "{}"}}]},
+        ),
+        (
+            Tool(name="f", description="Does f.", parameters={"type": "object"}),
+            {"type": "function", "function": {"name": "f", "description": "Does f.",
+                                              "parameters": {"type": "object"}}},
+        ),
+        (
+            JsonSchemaFormat("Address", {"type": "object"}),
+            {"type": "json_schema", "json_schema": {"name": "Address", "schema": {"type": "object"}}},
+        ),
+    ],
+    ids=["user", "user-items", "assistant", "assistant-calls", "tool", "json-schema"],
+)  # fmt: skip
+def test_request_objects_unstructure_to_the_api_shape(value: Any, wire: Any) -> None:
+    """Objects built in Python leave out fields at their None or empty default."""
+    assert value.to_dict() == wire
+    assert structure(CONVERTER, wire, type(value)) == value
+
+
+def test_an_answer_sent_back_loses_nothing() -> None:
+    """A completion's message goes back with the keys this SDK did not know."""
+    message = structure(CONVERTER, ANSWERS[1][1], ChatCompletion).completion_message
+    assert CONVERTER.unstructure(message) == ANSWERS[1][1]["completion_message"]
+
+
+@attrs.frozen
+class Invoice:
+    number: str
+    total: float
+
+
+def test_users_register_their_own_types_on_a_copy() -> None:
+    """The converter structures the user's own classes, and a copy takes their hooks."""
+    mine = CONVERTER.copy()
+    mine.register_structure_hook(Invoice, lambda data, _: Invoice(data["no"], data["sum"]))
+    assert mine.structure({"no": "A-1", "sum": 3}, Invoice) == Invoice("A-1", 3.0)
+    assert CONVERTER.structure({"number": "A-1", "total": 3}, Invoice) == Invoice("A-1", 3.0)
+
+
+def test_the_codec_must_be_one_of_the_known_ones() -> None:
+    """A misspelt codec is refused, not ignored."""
+    with pytest.raises(ValueError, match="codec must be"):
+        make_converter(codec="ujson")  # type: ignore[arg-type]
+
+
+def test_a_detailed_error_names_every_failing_field() -> None:
+    """The detailed pass runs only on failure and reports each field."""
+    data = {"data": [{"id": 1, "created": "x"}]}
+    with pytest.raises(StructureError) as caught:
+        structure(CONVERTER, data, ModelList)
+    assert "ModelList.data[0].id" in str(caught.value)
+    assert "ModelList.data[0].created" in str(caught.value)
+    assert isinstance(caught.value.__cause__, cattrs.ClassValidationError)

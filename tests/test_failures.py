@@ -27,8 +27,8 @@ from llama_models import (
     LlamaError,
     PermissionDeniedError,
     UnprocessableEntityError,
-    _converter,
 )
+from llama_models._converter import Codec, make_converter
 from llama_models.testing import FakeLlamaAPI, Fault
 
 pytestmark = pytest.mark.anyio
@@ -100,20 +100,19 @@ async def test_malformed_json_raises_validation_error(
     assert isinstance(error.__cause__, json.JSONDecodeError)
 
 
-@pytest.mark.parametrize("strict", [True, False], ids=["detailed", "fast"])
+@pytest.mark.parametrize("codec", ["json", "orjson"])
 async def test_wrong_shape_raises_validation_error_naming_the_field(
-    client: AsyncLlamaClient, server: FakeLlamaAPI, strict: bool
+    server: FakeLlamaAPI, codec: Codec
 ) -> None:
-    """JSON of the wrong shape names the missing or mistyped field, on both converter paths."""
-    _converter.set_strict(strict)
-    try:
-        server.enqueue(
-            Fault.respond(200, json={"object": "list", "data": [{"id": "m", "created": "soon"}]})
-        )
+    """JSON of the wrong shape names the missing or mistyped field, with either codec."""
+    server.enqueue(
+        Fault.respond(200, json={"object": "list", "data": [{"id": "m", "created": "soon"}]})
+    )
+    async with AsyncLlamaClient(
+        api_key=server.api_key, base_url=server.base_url, converter=make_converter(codec=codec)
+    ) as client:
         with pytest.raises(APIResponseValidationError, match=r"ModelList.*created") as caught:
             await client.models.list()
-    finally:
-        _converter.set_strict(True)
     assert caught.value.body == {"object": "list", "data": [{"id": "m", "created": "soon"}]}
     assert caught.value.__cause__ is not None
 
@@ -136,17 +135,14 @@ async def test_strict_converter_rejects_unknown_keys(
         await client.models.list()
 
 
-async def test_production_converter_ignores_unknown_keys(
-    client: AsyncLlamaClient, server: FakeLlamaAPI
-) -> None:
-    """A newer server's extra keys are ignored outside the test suite."""
-    _converter.set_strict(False)
-    try:
-        server.enqueue(Fault.respond(200, json={**LIST_BODY, "surprise": 1}))
+async def test_the_default_converter_keeps_unknown_keys(server: FakeLlamaAPI) -> None:
+    """A newer server's extra keys are kept, outside the test suite's strict converter."""
+    server.enqueue(Fault.respond(200, json={**LIST_BODY, "surprise": 1}))
+    async with AsyncLlamaClient(api_key=server.api_key, base_url=server.base_url) as client:
         models = await client.models.list()
-    finally:
-        _converter.set_strict(True)
     assert models.ids == ["m"]
+    assert models.extra_fields == {"surprise": 1}
+    assert models.to_dict() == {**LIST_BODY, "surprise": 1}
 
 
 async def test_dropped_connection_raises_connection_error(server: FakeLlamaAPI) -> None:

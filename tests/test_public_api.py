@@ -11,6 +11,7 @@ import types
 import typing
 from pathlib import Path
 
+import cattrs
 import pytest
 
 import llama_models
@@ -44,6 +45,8 @@ def test_every_public_name_is_documented(module: types.ModuleType) -> None:
         obj = getattr(module, name)
         if name == "__version__" or typing.get_origin(obj) is typing.Literal:
             continue  # a Literal alias cannot carry a docstring; its module documents it
+        if isinstance(obj, cattrs.BaseConverter):
+            continue  # the default converter, an instance: the reference documents it
         assert inspect.getdoc(obj), name
         if inspect.isclass(obj):
             for attr, member in vars(obj).items():

@@ -7,7 +7,6 @@ import functools
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._config import DEFAULT_IDLE_TIMEOUT, validate_idle_timeout
-from .._converter import unstructure
 from ._common import print_json
 from ._settings import FLAGS
 
@@ -91,7 +90,7 @@ async def _chat(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO)
             temperature=args.temperature,
         )
         if args.json:
-            print_json(unstructure(completion), out)
+            print_json(completion.to_dict(), out)
         else:
             out.write(completion.text + "\n")
         return
@@ -105,7 +104,7 @@ async def _chat(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO)
     )
     async with stream:
         if args.json:
-            print_json(unstructure(await stream.final_completion()), out)
+            print_json((await stream.final_completion()).to_dict(), out)
             return
         line_ended = True
         try:

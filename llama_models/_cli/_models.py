@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, TextIO
 
-from .._converter import unstructure
 from .._protocol import path_segment
 from ._common import print_json, print_table
 
@@ -34,7 +33,7 @@ def _check_get(args: argparse.Namespace) -> None:
 async def _models_list(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
     models = await client.models.list()
     if args.json:
-        print_json(unstructure(models), out)
+        print_json(models.to_dict(), out)
         return
     rows = [("ID", "CREATED", "OWNER")]
     rows += [(m.id, m.created_at.strftime("%Y-%m-%d"), m.owned_by) for m in models]
@@ -44,7 +43,7 @@ async def _models_list(client: AsyncLlamaClient, args: argparse.Namespace, out: 
 async def _models_get(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> None:
     model = await client.models.retrieve(args.model_id)
     if args.json:
-        print_json(unstructure(model), out)
+        print_json(model.to_dict(), out)
         return
     created = model.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     print_table(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, TextIO
 
-from .._converter import unstructure
 from ._common import print_json
 from ._settings import FLAGS
 
@@ -47,7 +46,7 @@ async def _moderate(client: AsyncLlamaClient, args: argparse.Namespace, out: Tex
         messages=[{"role": "user", "content": args.text}], model=args.model
     )
     if args.json:
-        print_json(unstructure(verdict), out)
+        print_json(verdict.to_dict(), out)
     else:
         out.write(verdict_line(verdict) + "\n")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .._client import AsyncLlamaClient, refuse_pickling
 from .._config import (
@@ -23,6 +23,9 @@ from .chat import Chat
 from .models import Models
 from .moderations import Moderations
 from .uploads import Uploads
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = ["LlamaClient"]
 
@@ -75,6 +78,7 @@ class LlamaClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
         log_bodies: bool = False,
+        converter: cattrs.Converter | None = None,
     ) -> None:
         self._async = AsyncLlamaClient(
             api_key=api_key,
@@ -89,6 +93,7 @@ class LlamaClient:
             max_response_bytes=max_response_bytes,
             allow_insecure_http=allow_insecure_http,
             log_bodies=log_bodies,
+            converter=converter,
         )
         from .._portal import Portal  # asyncio is imported with the first blocking client
 

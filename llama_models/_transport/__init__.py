@@ -11,8 +11,6 @@ maps every aiohttp failure to the exception hierarchy of `llama_models.errors`
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import platform
 import random
@@ -25,7 +23,7 @@ from yarl import URL
 
 from .. import _protocol as proto
 from .._config import ClientConfig, validate_headers, validate_timeout
-from .._converter import paused_gc, structure
+from .._converter import default_converter, json_dumps, json_loads, structure
 from .._inflight import CLOSED, TIMEOUT, InFlight
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
@@ -44,10 +42,6 @@ from ._stream import LiveBody
 T = TypeVar("T")
 
 logger = logging.getLogger("llama_models")
-
-# Above this size a response is decoded with the garbage collector paused (paused_gc).
-_BULK_BYTES = 256 * 1024
-_NO_PAUSE = contextlib.nullcontext()
 
 
 def user_agent() -> str:
@@ -71,6 +65,10 @@ class Transport:
             total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
         )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        #: The converter that structures answers, and the JSON decoder of its codec.
+        self.converter = converter = config.converter or default_converter()
+        self.loads = json_loads(converter)
+        self.dumps = json_dumps(converter)
         self._headers: dict[str, str] = {
             "User-Agent": user_agent(),
             "Accept": "application/json",
@@ -78,6 +76,10 @@ class Transport:
         }
         if session is not None:  # the key cannot go on in a middleware of ours (see _auth)
             self._headers["Authorization"] = bearer(config.api_key)
+
+    def structure(self, data: Any, cls: type[T]) -> T:
+        """Structure decoded JSON as *cls* with this client's converter."""
+        return structure(self.converter, data, cls)
 
     async def aclose(self) -> None:
         """End every call and stream in flight, then close the session if it is ours."""
@@ -151,7 +153,7 @@ class Transport:
             headers = {**headers, **validate_headers(extra_headers, "extra_headers")}
         body: bytes | None = None
         if spec.json is not None:
-            body = json.dumps(spec.json, separators=(",", ":"), ensure_ascii=False).encode()
+            body = self.dumps(spec.json)
             headers = {**headers, "Content-Type": "application/json"}
             if config.log_bodies:
                 logger.debug("request body: %s", proto.excerpt(body))
@@ -226,10 +228,16 @@ class Transport:
         inflight.leave(task)
         if cls is None:
             return live, retries
-        with paused_gc() if len(raw) >= _BULK_BYTES else _NO_PAUSE:
-            data = proto.parse_success(
-                status, resp_headers, raw, cls, structure, method=spec.method, url=final_url
-            )
+        data = proto.parse_success(
+            status,
+            resp_headers,
+            raw,
+            cls,
+            self.structure,
+            self.loads,
+            method=spec.method,
+            url=final_url,
+        )
         return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
 
     def _delay_after_failure(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
+from ._wire import WireObject
 from .messages import AssistantMessage, ToolCall, _parse_json
 
 __all__ = [
@@ -24,7 +25,7 @@ __all__ = [
 
 
 @frozen
-class Metric:
+class Metric(WireObject):
     """One measurement of a completion, such as ``num_prompt_tokens``.
 
     Attributes:
@@ -64,7 +65,7 @@ def _usage(metrics: Sequence[Metric]) -> Usage:
 
 
 @frozen(kw_only=True)
-class ChatCompletion:
+class ChatCompletion(WireObject):
     """A finished chat completion.
 
     ``completion.text`` is the reply, ``completion.tool_calls`` the calls the
@@ -113,7 +114,7 @@ class ChatCompletion:
 
 
 @frozen
-class TextDelta:
+class TextDelta(WireObject):
     """A piece of the reply text."""
 
     text: str
@@ -121,7 +122,7 @@ class TextDelta:
 
 
 @frozen(kw_only=True)
-class FunctionDelta:
+class FunctionDelta(WireObject):
     """A piece of a tool call: its name (first piece) or a fragment of its arguments."""
 
     name: str | None = None
@@ -129,7 +130,7 @@ class FunctionDelta:
 
 
 @frozen(kw_only=True)
-class ToolCallDelta:
+class ToolCallDelta(WireObject):
     """A piece of a tool call. The first piece of each call carries its `id`."""
 
     function: FunctionDelta
@@ -138,7 +139,7 @@ class ToolCallDelta:
 
 
 @frozen
-class UnknownDelta:
+class UnknownDelta(WireObject):
     """A delta of a type this version of the SDK does not know, kept whole.
 
     Attributes:
@@ -151,7 +152,7 @@ class UnknownDelta:
 
 
 @frozen(kw_only=True)
-class StreamEvent:
+class StreamEvent(WireObject):
     """One event of a stream: ``start``, ``progress``, ``complete`` or ``metrics``.
 
     Attributes:
@@ -169,7 +170,7 @@ class StreamEvent:
 
 
 @frozen(kw_only=True)
-class UnknownEvent:
+class UnknownEvent(WireObject):
     """An event of a type this version of the SDK does not know, kept whole.
 
     Attributes:
@@ -182,7 +183,7 @@ class UnknownEvent:
 
 
 @frozen(kw_only=True)
-class ChatCompletionChunk:
+class ChatCompletionChunk(WireObject):
     """One server-sent event of a streamed chat completion.
 
     `text` and `delta` read the event without narrowing it first.

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
+from ._wire import WireObject
+
 __all__ = [
     "AssistantMessage",
     "FunctionCall",
@@ -24,6 +26,7 @@ __all__ = [
     "MessageParam",
     "SystemMessage",
     "TextContent",
+    "TextFormat",
     "Tool",
     "ToolCall",
     "ToolMessage",
@@ -32,10 +35,14 @@ __all__ = [
 ]
 
 StopReason = Literal["stop", "tool_calls", "length"]
+"""Why the model stopped: the values the API documents (a newer one is kept as sent)."""
+
+ToolChoiceMode = Literal["none", "auto", "required"]
+"""The ``tool_choice`` values besides a tool: call none, let the model choose, call one."""
 
 
 @frozen
-class TextContent:
+class TextContent(WireObject):
     """A text content item: ``{"type": "text", "text": ...}``."""
 
     text: str
@@ -43,7 +50,7 @@ class TextContent:
 
 
 @frozen
-class ImageContent:
+class ImageContent(WireObject):
     """An image content item: ``{"type": "image_url", "image_url": {"url": ...}}``.
 
     *url* is an ``https://`` URL or a ``data:image/...;base64,...`` URL. Build
@@ -89,7 +96,7 @@ class ImageContent:
 
 
 @frozen
-class UnknownContent:
+class UnknownContent(WireObject):
     """A content item of a type this version of the SDK does not know.
 
     A newer server may send one; it is kept whole instead of failing the call.
@@ -104,7 +111,7 @@ class UnknownContent:
 
 
 @frozen
-class UserMessage:
+class UserMessage(WireObject):
     """A message from the user: text, or a sequence of text and image items."""
 
     content: str | Sequence[TextContent | ImageContent]
@@ -112,7 +119,7 @@ class UserMessage:
 
 
 @frozen
-class SystemMessage:
+class SystemMessage(WireObject):
     """Instructions for the model: text, or a sequence of text items."""
 
     content: str | Sequence[TextContent]
@@ -120,7 +127,7 @@ class SystemMessage:
 
 
 @frozen
-class FunctionCall:
+class FunctionCall(WireObject):
     """The function a tool call invokes.
 
     Attributes:
@@ -134,7 +141,7 @@ class FunctionCall:
 
 
 @frozen
-class ToolCall:
+class ToolCall(WireObject):
     """A call the model asks the program to make.
 
     Answer it with ``ToolMessage.for_call(call, result)``.
@@ -174,7 +181,7 @@ class ToolCall:
 
 
 @frozen
-class ToolMessage:
+class ToolMessage(WireObject):
     """The result of a tool call, sent back to the model.
 
     Build it from the call with `for_call`, which quotes the call's id.
@@ -204,7 +211,7 @@ class ToolMessage:
 
 
 @frozen(kw_only=True)
-class AssistantMessage:
+class AssistantMessage(WireObject):
     """A turn of the model: its reply text, the tool calls it made, why it stopped.
 
     This is the ``completion_message`` of a `ChatCompletion`, and can be sent
@@ -252,7 +259,7 @@ objects, such as an answer's ``completion_message``.
 
 
 @frozen(kw_only=True)
-class Tool:
+class Tool(WireObject):
     """A function the model may call: ``{"type": "function", "function": {...}}``.
 
     Attributes:
@@ -266,10 +273,11 @@ class Tool:
     description: str | None = None
     parameters: Mapping[str, Any] | None = None
     strict: bool | None = None
+    type: Literal["function"] = "function"
 
 
 @frozen
-class JsonSchemaFormat:
+class JsonSchemaFormat(WireObject):
     """Structured output: ``{"type": "json_schema", "json_schema": {"name", "schema"}}``.
 
     The reply text is then JSON that follows *schema*; read it with
@@ -278,6 +286,14 @@ class JsonSchemaFormat:
 
     name: str
     schema: Mapping[str, Any]
+    type: Literal["json_schema"] = "json_schema"
+
+
+@frozen
+class TextFormat(WireObject):
+    """Plain text output, the default: ``{"type": "text"}``."""
+
+    type: Literal["text"] = "text"
 
 
 _JSON_KINDS: Mapping[type, str] = {

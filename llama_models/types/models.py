@@ -8,11 +8,13 @@ from typing import overload
 
 from attrs import frozen
 
+from ._wire import WireObject
+
 __all__ = ["Model", "ModelList"]
 
 
 @frozen
-class Model:
+class Model(WireObject):
     """One model the API can serve.
 
     Attributes:
@@ -34,7 +36,7 @@ class Model:
 
 
 @frozen
-class ModelList(Sequence[Model]):
+class ModelList(WireObject, Sequence[Model]):
     """The answer of ``models.list()``: the models, in the server's order.
 
     It is a ``Sequence[Model]``, so ``for model in client.models.list()``,

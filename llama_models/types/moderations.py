@@ -6,11 +6,13 @@ from collections.abc import Iterator, Sequence
 
 from attrs import field, frozen
 
+from ._wire import WireObject
+
 __all__ = ["ModerationResult", "Moderation"]
 
 
 @frozen
-class ModerationResult:
+class ModerationResult(WireObject):
     """The verdict on the conversation.
 
     Attributes:
@@ -23,7 +25,7 @@ class ModerationResult:
 
 
 @frozen
-class Moderation:
+class Moderation(WireObject):
     """The answer of ``moderations.create``.
 
     ``moderation.flagged`` tells whether any result is flagged; iterate it for

@@ -11,6 +11,8 @@ from typing import Literal
 
 from attrs import frozen
 
+from ._wire import WireObject
+
 __all__ = ["Upload", "UploadMimeType", "UploadPart", "UploadPurpose", "UploadStatus"]
 
 UploadMimeType = Literal[
@@ -46,7 +48,7 @@ dataset in JSONL."""
 
 
 @frozen(kw_only=True)
-class Upload:
+class Upload(WireObject):
     """An upload session, as ``uploads.create()`` returns it.
 
     The server echoes the declared file back together with the session id that
@@ -68,7 +70,7 @@ class Upload:
 
 
 @frozen
-class UploadStatus:
+class UploadStatus(WireObject):
     """How far an upload session has got, as ``uploads.get()`` returns it.
 
     Attributes:
@@ -83,7 +85,7 @@ class UploadStatus:
 
 
 @frozen
-class UploadPart:
+class UploadPart(WireObject):
     """The server's answer to one part, as ``uploads.part()`` returns it.
 
     Attributes:
