@@ -26,11 +26,13 @@ from .errors import (
     InternalServerError,
     InvalidArgumentError,
     LlamaError,
+    MaxIterationsError,
     ModelOutputError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     StreamInterruptedError,
+    StructuredOutputError,
     UnprocessableEntityError,
 )
 from .types import (
@@ -45,6 +47,7 @@ from .types import (
     Model,
     ModelList,
     Moderation,
+    ParsedChatCompletion,
     RateLimitInfo,
     SystemMessage,
     TextContent,
@@ -69,6 +72,8 @@ __all__ = [
     "AssistantMessage",
     "AsyncChatCompletionStream",
     "AsyncLlamaClient",
+    "AsyncParsedChatCompletionStream",
+    "AsyncToolRunner",
     "AuthenticationError",
     "BadRequestError",
     "ChatCompletion",
@@ -76,12 +81,14 @@ __all__ = [
     "ChatCompletionStream",
     "ClientStateError",
     "ConflictError",
+    "FunctionTool",
     "ImageContent",
     "InternalServerError",
     "InvalidArgumentError",
     "JsonSchemaFormat",
     "LlamaClient",
     "LlamaError",
+    "MaxIterationsError",
     "Message",
     "MessageParam",
     "Model",
@@ -89,17 +96,21 @@ __all__ = [
     "ModelOutputError",
     "Moderation",
     "NotFoundError",
+    "ParsedChatCompletion",
+    "ParsedChatCompletionStream",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
     "StreamInterruptedError",
     "StructureError",
+    "StructuredOutputError",
     "SystemMessage",
     "TextContent",
     "TextFormat",
     "Tool",
     "ToolCall",
     "ToolMessage",
+    "ToolRunner",
     "UnprocessableEntityError",
     "Upload",
     "UploadPart",
@@ -107,6 +118,7 @@ __all__ = [
     "UserMessage",
     "__version__",
     "converter",
+    "function_tool",
     "json_schema",
     "make_converter",
 ]
@@ -116,7 +128,10 @@ if TYPE_CHECKING:
 
     from ._chat_stream import AsyncChatCompletionStream
     from ._converter import StructureError, make_converter
+    from ._parsed_streams import AsyncParsedChatCompletionStream, ParsedChatCompletionStream
     from ._schema import json_schema
+    from ._tool_runner import AsyncToolRunner, ToolRunner
+    from ._tools import FunctionTool, function_tool
 
     converter: cattrs.Converter
 
@@ -127,6 +142,12 @@ _LAZY = {  # loaded on first use: cattrs is not imported with the package
     "make_converter": "._converter",
     "StructureError": "._converter",
     "json_schema": "._schema",
+    "FunctionTool": "._tools",
+    "function_tool": "._tools",
+    "AsyncToolRunner": "._tool_runner",
+    "ToolRunner": "._tool_runner",
+    "AsyncParsedChatCompletionStream": "._parsed_streams",
+    "ParsedChatCompletionStream": "._parsed_streams",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -209,6 +209,11 @@ class AsyncLlamaClient:
     ) -> APIResponse[T]:
         transport = await self._start()
         return await transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
+
+    async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]:
+        """The converter and JSON decoder of this client (starting it if need be)."""
+        transport = self._transport or await self._start()
+        return transport.converter, transport.loads
 
     async def _stream(
         self,

@@ -72,7 +72,16 @@ _NESTED_UNDER_TAG: tuple[type[Any], ...] = (ImageContent, JsonSchemaFormat, Tool
 
 
 class StructureError(ValueError):
-    """JSON that does not fit the expected class."""
+    """JSON that does not fit the expected class.
+
+    Attributes:
+        errors: each failing place, such as
+            ``"invalid value for type, expected int @ Invoice.total"``.
+    """
+
+    def __init__(self, message: str, errors: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors) or [message]
 
 
 def make_converter(*, strict: bool = False, codec: Codec = "auto") -> cattrs.Converter:
@@ -173,12 +182,14 @@ def structure(converter: cattrs.Converter, data: Any, cls: type[T]) -> T:
             detailed = _DETAILED[converter] = converter.copy(detailed_validation=True)
         try:
             detailed.structure(data, cls)
-        except cattrs.ClassValidationError as exc:
-            message = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
-            raise StructureError(message) from exc
+        except (cattrs.ClassValidationError, cattrs.IterableValidationError) as exc:
+            errors = cattrs.transform_error(exc, path=getattr(cls, "__name__", str(cls)))
+            raise StructureError("; ".join(errors), errors) from exc
         except Exception as exc:  # a non-dict where an object was expected, and the like
-            raise StructureError(f"{cls.__name__}: {type(exc).__name__}: {exc}") from exc
-        raise StructureError(f"{cls.__name__}: {fast_error}") from fast_error
+            raise StructureError(
+                f"{getattr(cls, '__name__', cls)}: {type(exc).__name__}: {exc}"
+            ) from exc
+        raise StructureError(f"{getattr(cls, '__name__', cls)}: {fast_error}") from fast_error
 
 
 # -- the hooks -----------------------------------------------------------------------------
@@ -377,6 +388,9 @@ def _wire_unstructure(cls: type[Any], converter: cattrs.Converter) -> Callable[[
     overrides: dict[str, Any] = {
         name: override(omit_if_default=True) for name in _defaults_left_out(cls)
     }
+    for a in attrs.fields(cls):
+        if a.metadata.get("llama_models.wire", True) is False:
+            overrides[a.name] = override(omit=True)
     generated = make_dict_unstructure_fn(cls, converter, _wire=override(omit=True), **overrides)
     tag = tag_of(cls) if cls in _NESTED_UNDER_TAG else None
 

@@ -10,8 +10,8 @@ This module imports nothing from aiohttp, so catching errors costs no import tim
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .types.response import RateLimitInfo
@@ -30,11 +30,13 @@ __all__ = [
     "InternalServerError",
     "InvalidArgumentError",
     "LlamaError",
+    "MaxIterationsError",
     "ModelOutputError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamInterruptedError",
+    "StructuredOutputError",
     "UnprocessableEntityError",
 ]
 
@@ -83,6 +85,45 @@ class ModelOutputError(LlamaError, ValueError):
     def __init__(self, message: str, *, text: str) -> None:
         super().__init__(message)
         self.text = text
+
+
+class StructuredOutputError(ModelOutputError):
+    """The model's reply does not fit the class asked for with ``parse``.
+
+    The reply may not be JSON, may be JSON of another shape, or may have been cut
+    off at ``max_completion_tokens`` (``stop_reason == "length"``).
+
+    Attributes:
+        text: the reply as the model wrote it.
+        errors: each failing place in the reply, such as
+            ``"invalid value for type, expected int @ Invoice.lines[0].amount"``.
+        stop_reason: why the model stopped.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str,
+        errors: Sequence[str] = (),
+        stop_reason: str | None = None,
+    ) -> None:
+        super().__init__(message, text=text)
+        self.errors = list(errors)
+        self.stop_reason = stop_reason
+
+
+class MaxIterationsError(LlamaError):
+    """``run_tools`` reached ``max_iterations`` requests and the model still called tools.
+
+    Attributes:
+        messages: the conversation so far, tool results of the last turn
+            included; pass it to a new run to go on.
+    """
+
+    def __init__(self, message: str, *, messages: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.messages = list(messages)
 
 
 class APIError(LlamaError):

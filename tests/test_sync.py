@@ -21,10 +21,12 @@ from llama_models import (
     APIResponseValidationError,
     APITimeoutError,
     AsyncLlamaClient,
+    AsyncParsedChatCompletionStream,
     ClientStateError,
     InternalServerError,
     InvalidArgumentError,
     LlamaClient,
+    ParsedChatCompletionStream,
     RateLimitError,
 )
 from llama_models._chat_stream import AsyncChatCompletionStream
@@ -70,7 +72,8 @@ def test_every_async_method_has_an_identical_blocking_twin(async_cls: type, sync
     assert {RENAMED.get(name, name) for name in async_methods} == set(sync_methods)
     for name, async_fn in async_methods.items():
         sync_fn = sync_methods[RENAMED.get(name, name)]
-        assert inspect.iscoroutinefunction(async_fn)
+        # run_tools returns a runner at once on both clients: iterating it does the I/O.
+        assert inspect.iscoroutinefunction(async_fn) == (name != "run_tools"), name
         assert not inspect.iscoroutinefunction(sync_fn)
         if name in RENAMED:
             continue
@@ -82,7 +85,8 @@ def _blocking(signature: inspect.Signature) -> inspect.Signature:
     """The signature with async result types (``AsyncChatCompletionStream``) made blocking."""
     returns = signature.return_annotation
     if isinstance(returns, str):
-        returns = returns.replace("AsyncChatCompletionStream", "ChatCompletionStream")
+        for name in ("ChatCompletionStream", "ParsedChatCompletionStream", "ToolRunner"):
+            returns = returns.replace(f"Async{name}", name)
     return signature.replace(return_annotation=returns)
 
 
@@ -95,16 +99,32 @@ STREAM_RENAMED = {
 }
 
 
-def test_the_blocking_stream_mirrors_the_async_stream() -> None:
+def _members(cls: type) -> dict[str, Any]:
+    """The attributes of *cls*, inherited ones included (but not object's)."""
+    return {
+        name: member
+        for klass in reversed(cls.__mro__[:-1])
+        for name, member in vars(klass).items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("async_cls", "sync_cls"),
+    [
+        (AsyncChatCompletionStream, ChatCompletionStream),
+        (AsyncParsedChatCompletionStream, ParsedChatCompletionStream),
+    ],
+)
+def test_the_blocking_stream_mirrors_the_async_stream(async_cls: type, sync_cls: type) -> None:
     """Both stream classes offer the same methods and properties, with the same docs."""
     async_members = {
         STREAM_RENAMED.get(name, name): member
-        for name, member in vars(AsyncChatCompletionStream).items()
+        for name, member in _members(async_cls).items()
         if not name.startswith("_") or name in STREAM_RENAMED
     }
     sync_members = {
         name: member
-        for name, member in vars(ChatCompletionStream).items()
+        for name, member in _members(sync_cls).items()
         if not name.startswith("_") or name in STREAM_RENAMED.values()
     }
     assert set(async_members) == set(sync_members)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._protocol import RequestSpec
 from ..types.response import APIResponse
 
 if TYPE_CHECKING:
+    import cattrs
+
     from .._chat_stream import AsyncChatCompletionStream
 
 T = TypeVar("T")
@@ -35,3 +37,5 @@ class Requester(Protocol):
         stream_timeout: float | None,
         extra_headers: Mapping[str, str] | None,
     ) -> AsyncChatCompletionStream: ...
+
+    async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]: ...

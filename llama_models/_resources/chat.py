@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, overload
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._protocol import RequestSpec
 from ..errors import InvalidArgumentError
-from ..types.chat import ChatCompletion
+from ..types.chat import ChatCompletion, ParsedChatCompletion
 from ..types.messages import JsonSchemaFormat, Tool
 from ..types.messages import MessageParam as MessageParam  # re-exported for _sync.chat
 from ..types.response import APIResponse
@@ -15,6 +16,11 @@ from ._base import Requester
 
 if TYPE_CHECKING:
     from .._chat_stream import AsyncChatCompletionStream
+    from .._parsed_streams import AsyncParsedChatCompletionStream
+    from .._tool_runner import AsyncToolRunner
+    from .._tools import Approve, FunctionTool
+
+T = TypeVar("T")
 
 __all__ = ["AsyncChat", "AsyncCompletions", "AsyncCompletionsWithResponse"]
 
@@ -254,6 +260,128 @@ class AsyncCompletions:
             spec, ChatCompletion, timeout=timeout, extra_headers=extra_headers
         )
         return response.data
+
+    @overload
+    async def parse(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        response_format: type[T],
+        stream: Literal[False] = ...,
+        **options: Any,
+    ) -> ParsedChatCompletion[T]: ...
+
+    @overload
+    async def parse(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        response_format: type[T],
+        stream: Literal[True],
+        **options: Any,
+    ) -> AsyncParsedChatCompletionStream[T]: ...
+
+    async def parse(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        response_format: type[T],
+        stream: bool = False,
+        **options: Any,
+    ) -> ParsedChatCompletion[T] | AsyncParsedChatCompletionStream[T]:
+        """Ask for JSON that fits *response_format*, a class of yours, and structure the reply.
+
+        The JSON Schema of the class (see `json_schema`) is sent as the response
+        format; the reply is structured into the class by the client's converter.
+
+        Args:
+            model: the model id.
+            messages: the conversation, as for `create`.
+            response_format: an attrs class or a dataclass: nested classes,
+                ``Optional``, ``Literal``, ``Enum``, lists, tuples,
+                ``dict[str, X]``, dates and defaults are all understood.
+            stream: return an `AsyncParsedChatCompletionStream`: the reply's
+                text as it is written, and the parsed object at its end.
+            **options: any other argument of `create` (``temperature``,
+                ``max_completion_tokens``, ``timeout``...).
+
+        Returns:
+            A `ParsedChatCompletion` whose ``parsed`` is an instance of
+            *response_format*; with ``stream=True`` an
+            `AsyncParsedChatCompletionStream`.
+
+        Raises:
+            StructuredOutputError: the reply is not JSON, does not fit the
+                class, or was cut off at ``max_completion_tokens``.
+        """
+        from .._structured import parse_completion, response_format_for
+
+        answer_format = response_format_for(response_format)
+        answer = await self.create(
+            model=model,
+            messages=messages,
+            response_format=answer_format,
+            stream=stream,
+            **options,
+        )
+        converter, loads = await self._client._codec()
+        if isinstance(answer, ChatCompletion):
+            return parse_completion(answer, response_format, converter, loads)
+        from .._parsed_streams import AsyncParsedChatCompletionStream
+
+        return AsyncParsedChatCompletionStream(answer, response_format, converter, loads)
+
+    def run_tools(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        tools: Iterable[FunctionTool | Callable[..., Any]],
+        max_iterations: int = 10,
+        approve: Approve | None = None,
+        **options: Any,
+    ) -> AsyncToolRunner:
+        """Run a conversation in which the model calls your Python functions.
+
+        Nothing is sent until the runner is iterated (``async for completion
+        in runner``) or run to its end (``await runner.until_done()``). Each
+        request sends the conversation so far; every tool call of the answer
+        is run (the calls of one turn concurrently) and its result appended,
+        until the model answers without calling a tool. A tool that raises,
+        a name that no tool has and arguments that do not fit become an error
+        result the model reads; the run goes on.
+
+        Args:
+            model: the model id.
+            messages: the conversation to start from.
+            tools: plain functions (sync or async, with type hints and a
+                docstring) or `FunctionTool` objects.
+            max_iterations: the most requests to send; a model still calling
+                tools after that raises `MaxIterationsError`.
+            approve: called with each `ToolCall` before it runs (it may be
+                async); ``False`` refuses the call, and the model is told so.
+            **options: any other argument of `create` but ``stream``,
+                ``tools`` and ``response_format`` (``tool_choice``,
+                ``temperature``, ``timeout``...).
+
+        Returns:
+            An `AsyncToolRunner`, whose ``messages`` is the conversation.
+        """
+        from .._tool_runner import AsyncToolRunner, check_run
+
+        by_name, limit = check_run(model, tools, max_iterations, options)
+        send = functools.partial(self.create, model=model, **options)
+        return AsyncToolRunner(
+            send,
+            self._client._codec,
+            list(messages),
+            by_name,
+            limit,
+            approve,
+        )
 
 
 class AsyncChat:

@@ -7,12 +7,12 @@ hop, because a thread hand-off costs far more than a chunk does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .._stream_view import WrappedResponse
 from ..types.chat import ChatCompletion, ChatCompletionChunk
-from ..types.response import RateLimitInfo
 
 if TYPE_CHECKING:
     from .._chat_stream import AsyncChatCompletionStream
@@ -24,7 +24,7 @@ __all__ = ["ChatCompletionStream"]
 _CUT_SHORT = "closed"
 
 
-class ChatCompletionStream:
+class ChatCompletionStream(WrappedResponse):
     """A streamed chat completion: an iterator of `ChatCompletionChunk`.
 
     Returned by ``client.chat.completions.create(..., stream=True)`` on the
@@ -41,36 +41,13 @@ class ChatCompletionStream:
     errors are those of `AsyncChatCompletionStream`.
     """
 
+    _inner: AsyncChatCompletionStream
+
     def __init__(self, portal: Portal, inner: AsyncChatCompletionStream) -> None:
         self._portal = portal
         self._inner = inner
         self._batch: list[ChatCompletionChunk] = []
         self._index = 0
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status of the response (200)."""
-        return self._inner.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers (case-insensitive)."""
-        return self._inner.headers
-
-    @property
-    def request_id(self) -> str | None:
-        """The server's request id, when it sent one."""
-        return self._inner.request_id
-
-    @property
-    def rate_limit(self) -> RateLimitInfo | None:
-        """The parsed ``x-ratelimit-*`` headers, or ``None`` when there were none."""
-        return self._inner.rate_limit
-
-    @property
-    def retries(self) -> int:
-        """How many times the request was retried before the stream started."""
-        return self._inner.retries
 
     @property
     def closed(self) -> bool:

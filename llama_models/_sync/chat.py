@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, overload
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._resources.chat import (
     AsyncChat,
@@ -14,14 +15,21 @@ from .._resources.chat import (
     ToolChoice,
     ToolParam,
 )
-from ..types.chat import ChatCompletion
+from ..types.chat import ChatCompletion, ParsedChatCompletion
 from ..types.response import APIResponse
 from ._stream import ChatCompletionStream
 from ._twin import twin
 
 if TYPE_CHECKING:
+    import cattrs
+
     from .._chat_stream import AsyncChatCompletionStream
+    from .._parsed_streams import AsyncParsedChatCompletionStream, ParsedChatCompletionStream
     from .._portal import Portal
+    from .._tool_runner import ToolRunner
+    from .._tools import Approve, FunctionTool
+
+T = TypeVar("T")
 
 __all__ = ["Chat", "Completions", "CompletionsWithResponse"]
 
@@ -196,6 +204,91 @@ class Completions:
         if isinstance(result, ChatCompletion):
             return result
         return ChatCompletionStream(self._portal, result)
+
+    @overload
+    def parse(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        response_format: type[T],
+        stream: Literal[False] = ...,
+        **options: Any,
+    ) -> ParsedChatCompletion[T]: ...
+
+    @overload
+    def parse(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        response_format: type[T],
+        stream: Literal[True],
+        **options: Any,
+    ) -> ParsedChatCompletionStream[T]: ...
+
+    @twin(AsyncCompletions.parse)
+    def parse(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        response_format: type[T],
+        stream: bool = False,
+        **options: Any,
+    ) -> ParsedChatCompletion[T] | ParsedChatCompletionStream[T]:
+        result: ParsedChatCompletion[T] | AsyncParsedChatCompletionStream[T] = self._portal.call(
+            self._inner.parse,
+            model=model,
+            messages=messages,
+            response_format=response_format,
+            stream=stream,
+            **options,
+        )
+        if isinstance(result, ParsedChatCompletion):
+            return result
+        from .._parsed_streams import ParsedChatCompletionStream
+
+        inner = ChatCompletionStream(self._portal, result._stream)
+        return ParsedChatCompletionStream(inner, response_format, result._converter, result._loads)
+
+    @twin(AsyncCompletions.run_tools)
+    def run_tools(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        tools: Iterable[FunctionTool | Callable[..., Any]],
+        max_iterations: int = 10,
+        approve: Approve | None = None,
+        **options: Any,
+    ) -> ToolRunner:
+        from .._tool_runner import ToolRunner, check_run
+
+        by_name, limit = check_run(model, tools, max_iterations, options)
+        portal, client = self._portal, self._inner._client
+
+        def converter() -> cattrs.Converter:
+            found, _ = portal.call(client._codec)
+            return found
+
+        def run_async(start: Callable[[], Awaitable[Any]]) -> Any:
+            return portal.call(_awaited, start)
+
+        send = functools.partial(self.create, model=model, stream=False, **options)
+        return ToolRunner(
+            send,
+            converter,
+            run_async,
+            list(messages),
+            by_name,
+            limit,
+            approve,
+        )
+
+
+async def _awaited(start: Callable[[], Awaitable[T]]) -> T:
+    return await start()
 
 
 class Chat:

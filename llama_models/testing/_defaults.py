@@ -55,8 +55,9 @@ def default_reply(request: Mapping[str, Any]) -> ChatReply:
 def schema_instance(schema: Any) -> Any:
     """A small, deterministic JSON value valid against the JSON Schema `schema`.
 
-    Objects get every property; strings are ``"example"``; integers and numbers are
-    ``minimum`` or 0; booleans false; arrays empty; ``const`` and the first ``enum`` value
+    Objects get every property; strings are ``"example"`` (or a value of their
+    ``format``: date-time, date, time, uuid); integers and numbers are ``minimum`` or
+    0; booleans false; arrays empty (a fixed tuple, ``prefixItems``, one value each); ``const`` and the first ``enum`` value
     win; ``anyOf``/``oneOf`` take the first branch; local ``$ref``s
     (``#/$defs/...``) are followed. Anything else becomes ``null``.
     """
@@ -100,15 +101,28 @@ def _instance(schema: Any, root: Any, depth: int) -> Any:
             return {}
         return {name: _instance(sub, root, depth + 1) for name, sub in properties.items()}
     if kind == "string":
-        return "example"
+        return _FORMATTED.get(schema.get("format"), "example")
     if kind in ("integer", "number"):
         minimum = schema.get("minimum")
         return minimum if isinstance(minimum, (int, float)) else 0
     if kind == "boolean":
         return False
     if kind == "array":
+        items = schema.get("prefixItems")  # a tuple of fixed length: one value per place
+        if isinstance(items, list):
+            return [_instance(item, root, depth + 1) for item in items]
         return []
     return None
+
+
+# Strings of a known "format": a value of that format (dates as the epoch of the Llama API's
+# model list, 2025-01-01).
+_FORMATTED: Mapping[Any, str] = {
+    "date-time": "2025-01-01T00:00:00+00:00",
+    "date": "2025-01-01",
+    "time": "00:00:00",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+}
 
 
 def _resolve(reference: Any, root: Any) -> Any:

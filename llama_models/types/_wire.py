@@ -19,7 +19,10 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
-__all__ = ["WireInfo", "WireObject", "tag_of", "tags_of"]
+__all__ = ["NOT_ON_THE_WIRE", "WireInfo", "WireObject", "tag_of", "tags_of"]
+
+#: The metadata of a field the SDK adds to an answer, which is no part of its JSON.
+NOT_ON_THE_WIRE: Mapping[str, Any] = {"llama_models.wire": False}
 
 _NO_KEYS: Mapping[str, Any] = {}
 
@@ -42,7 +45,8 @@ class WireInfo:
 class WireObject:
     """A JSON object of the API; see the module docstring."""
 
-    _wire: WireInfo | None = field(default=None, kw_only=True, eq=False, repr=False)
+    # Its init parameter keeps the underscore: no one builds an object with it but the converter.
+    _wire: WireInfo | None = field(default=None, kw_only=True, eq=False, repr=False, alias="_wire")
 
     @property
     def extra_fields(self) -> Mapping[str, Any]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from attrs import field, frozen
 
-from ._wire import WireObject
+from ._wire import NOT_ON_THE_WIRE, WireObject
 from .messages import AssistantMessage, ToolCall, _parse_json
+
+T = TypeVar("T")
 
 __all__ = [
     "ChatCompletion",
     "ChatCompletionChunk",
+    "ParsedChatCompletion",
     "FunctionDelta",
     "Metric",
     "StreamEvent",
@@ -111,6 +114,21 @@ class ChatCompletion(WireObject):
                 cut off at ``max_completion_tokens``).
         """
         return _parse_json(self.text, "the reply's contents")
+
+
+@frozen(kw_only=True)
+class ParsedChatCompletion(ChatCompletion, Generic[T]):
+    """A chat completion whose reply was structured into the class asked for.
+
+    ``chat.completions.parse`` returns it. Everything of `ChatCompletion` is
+    here too; `to_dict` gives the server's JSON, without `parsed`.
+
+    Attributes:
+        parsed: the reply, as an instance of the class passed as
+            ``response_format``.
+    """
+
+    parsed: T = field(metadata=NOT_ON_THE_WIRE)
 
 
 @frozen

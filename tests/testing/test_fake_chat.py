@@ -184,6 +184,32 @@ async def test_default_reply_to_a_json_schema_is_an_instance(
 
 
 @pytest.mark.anyio
+async def test_default_reply_strings_follow_their_format_and_tuples_their_items(
+    api: FakeLlamaAPI, session: aiohttp.ClientSession
+) -> None:
+    """Dates, times and uuids are valid ones; a fixed tuple gets one value per place."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "on": {"type": "string", "format": "date"},
+            "time": {"type": "string", "format": "time"},
+            "id": {"type": "string", "format": "uuid"},
+            "pair": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]},
+        },
+    }
+    response_format = {"type": "json_schema", "json_schema": {"name": "When", "schema": schema}}
+    answer = await complete(session, api.base_url, chat(response_format=response_format))
+    assert json.loads(_text(answer)) == {
+        "at": "2025-01-01T00:00:00+00:00",
+        "on": "2025-01-01",
+        "time": "00:00:00",
+        "id": "00000000-0000-4000-8000-000000000000",
+        "pair": [0, "example"],
+    }
+
+
+@pytest.mark.anyio
 async def test_max_completion_tokens_truncates_the_default_reply(
     api: FakeLlamaAPI, session: aiohttp.ClientSession
 ) -> None:
