@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .types._wire import tags_of
 from .types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -13,6 +14,9 @@ from .types.chat import (
 from .types.messages import AssistantMessage, FunctionCall, TextContent, ToolCall
 
 __all__ = ["Accumulator"]
+
+# The event that ends the answer (its stop reason is the answer's).
+_START, _PROGRESS, _COMPLETE, _METRICS = tags_of(StreamEvent, "event_type")
 
 
 class _PartialCall:
@@ -58,7 +62,7 @@ class Accumulator:
             self._tool_delta(delta)
         if event.stop_reason is not None:
             self.stop_reason = event.stop_reason
-        if event.event_type == "complete":
+        if event.event_type == _COMPLETE:
             self.complete = True
         elif event.metrics:
             self._metrics = tuple(event.metrics)

@@ -75,6 +75,19 @@ def threaded_server() -> Iterator[FakeLlamaAPI]:
         yield fake
 
 
+@pytest.fixture(params=["json", "orjson"])
+async def codec_client(
+    request: pytest.FixtureRequest, server: FakeLlamaAPI
+) -> AsyncIterator[AsyncLlamaClient]:
+    """An async client with a strict converter of either codec, for answers that differ by it."""
+    async with AsyncLlamaClient(
+        api_key=server.api_key,
+        base_url=server.base_url,
+        converter=make_converter(strict=True, codec=request.param),
+    ) as llama:
+        yield llama
+
+
 @pytest.fixture
 def sync_client(
     threaded_server: FakeLlamaAPI, strict_converter: cattrs.Converter

@@ -2,121 +2,44 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-import enum
 import json
-from collections.abc import AsyncIterator
-from typing import Any, Literal, Optional
+from typing import Any
 
-import attrs
 import cattrs
 import pytest
+from parse_support import (
+    CUT_OFF,
+    DELIVERY,
+    DELIVERY_JSON,
+    HELLO,
+    INVOICE,
+    INVOICE_JSON,
+    MISSHAPEN,
+    MODEL,
+    Currency,
+    Customer,
+    Delivery,
+    Invoice,
+    Line,
+    asked_format,
+    check_failing_paths,
+    compact,
+)
 
 from llama_models import (
     AsyncLlamaClient,
     AsyncParsedChatCompletionStream,
     ChatCompletion,
-    InvalidArgumentError,
-    JsonSchemaFormat,
     LlamaClient,
-    ModelOutputError,
     ParsedChatCompletion,
     ParsedChatCompletionStream,
     StructuredOutputError,
-    json_schema,
 )
-from llama_models._converter import make_converter
 from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
 
 pytestmark = pytest.mark.anyio
 
-MODEL = "Llama-4-Maverick-17B-128E-Instruct-FP8"
-HELLO = [{"role": "user", "content": "Read me this invoice."}]
-
-
-class Currency(enum.Enum):
-    EUR = "EUR"
-    USD = "USD"
-
-
-@dataclasses.dataclass
-class Line:
-    """One line of an invoice.
-
-    Attributes:
-        sku: the article number.
-        quantity: how many were sold.
-    """
-
-    sku: str
-    quantity: int
-    unit_price: float
-    currency: Currency
-    note: Optional[str] = None  # noqa: UP045 - typing.Optional is a case of its own
-
-
-@attrs.frozen
-class Customer:
-    name: str
-    tags: list[str] = attrs.Factory(list)
-
-
-@attrs.frozen
-class Invoice:
-    """An invoice read from a scan."""
-
-    number: str
-    issued: datetime.date
-    status: Literal["draft", "sent", "paid"]
-    customer: Customer
-    lines: list[Line]
-    totals: dict[str, float]
-    due: datetime.date | None = None
-
-
-@dataclasses.dataclass
-class Delivery:
-    """A dataclass at the top, an attrs class inside."""
-
-    recipient: Customer
-    day: datetime.date
-    urgent: bool
-    packages: list[int]
-    by: Literal["post", "courier"] | None = None
-
-
-INVOICE_JSON: dict[str, Any] = {
-    "number": "A-17",
-    "issued": "2024-05-01",
-    "status": "sent",
-    "customer": {"name": "Ada", "tags": ["vip"]},
-    "lines": [
-        {"sku": "X1", "quantity": 2, "unit_price": 9.5, "currency": "EUR", "note": None},
-        {"sku": "Y2", "quantity": 1, "unit_price": 3.0, "currency": "USD", "note": "gift"},
-    ],
-    "totals": {"EUR": 19.0, "USD": 3.0},
-    "due": None,
-}
-INVOICE = Invoice(
-    number="A-17",
-    issued=datetime.date(2024, 5, 1),
-    status="sent",
-    customer=Customer("Ada", ["vip"]),
-    lines=[
-        Line("X1", 2, 9.5, Currency.EUR),
-        Line("Y2", 1, 3.0, Currency.USD, note="gift"),
-    ],
-    totals={"EUR": 19.0, "USD": 3.0},
-)
-DELIVERY_JSON: dict[str, Any] = {
-    "recipient": {"name": "Grace", "tags": []},
-    "day": "2024-12-24",
-    "urgent": True,
-    "packages": [3, 1],
-    "by": "courier",
-}
-DELIVERY = Delivery(Customer("Grace"), datetime.date(2024, 12, 24), True, [3, 1], "courier")
 ROUND_TRIPS = pytest.mark.parametrize(
     ("cls", "value", "expected"),
     [(Invoice, INVOICE_JSON, INVOICE), (Delivery, DELIVERY_JSON, DELIVERY)],
@@ -124,37 +47,12 @@ ROUND_TRIPS = pytest.mark.parametrize(
 )
 
 
-def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def asked_format(cls: type) -> dict[str, Any]:
-    """The response_format a request carries when parse() is given *cls*."""
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": cls.__name__, "schema": json_schema(cls)},
-    }
-
-
-@pytest.fixture(params=["json", "orjson"])
-async def any_codec_client(
-    request: pytest.FixtureRequest, server: FakeLlamaAPI
-) -> AsyncIterator[AsyncLlamaClient]:
-    """An async client with a strict converter of either codec (orjson is the default one)."""
-    async with AsyncLlamaClient(
-        api_key=server.api_key,
-        base_url=server.base_url,
-        converter=make_converter(strict=True, codec=request.param),
-    ) as llama:
-        yield llama
-
-
 # -- a reply that fits ---------------------------------------------------------------------
 
 
 @ROUND_TRIPS
 async def test_a_reply_becomes_an_instance_of_the_class(
-    any_codec_client: AsyncLlamaClient,
+    codec_client: AsyncLlamaClient,
     server: FakeLlamaAPI,
     cls: type[Any],
     value: dict[str, Any],
@@ -162,7 +60,7 @@ async def test_a_reply_becomes_an_instance_of_the_class(
 ) -> None:
     """Nested classes, Optional, Literal, Enum, lists, dicts and dates come back as written."""
     server.enqueue_replies(ChatReply.json(value))
-    completion = await any_codec_client.chat.completions.parse(
+    completion = await codec_client.chat.completions.parse(
         model=MODEL, messages=HELLO, response_format=cls
     )
     assert isinstance(completion, ParsedChatCompletion)
@@ -279,209 +177,6 @@ async def test_to_dict_gives_back_the_servers_json(
     assert completion.to_dict() == body
     assert json.loads(completion.to_json()) == body
     assert "parsed" not in completion.to_dict()
-
-
-# -- a reply that does not fit -------------------------------------------------------------
-
-BROKEN = '{"number": "A-17", "lines": ['
-MISSHAPEN = {
-    **INVOICE_JSON,
-    "status": "void",
-    "customer": {"tags": ["vip"]},
-    "lines": [{"sku": "X1", "quantity": "two", "unit_price": 9.5, "currency": "GBP"}],
-}
-MISSHAPEN_PATHS = (
-    "@ Invoice.status",
-    "@ Invoice.customer.name",
-    "@ Invoice.lines[0].quantity",
-    "@ Invoice.lines[0].currency",
-)
-CUT_OFF = '{"number": "A-17", "issued": "2024-05-01", "sta'
-
-
-def check_failing_paths(error: StructuredOutputError) -> None:
-    for path in MISSHAPEN_PATHS:
-        assert any(problem.endswith(path) for problem in error.errors), path
-        assert path in str(error)
-    assert len(error.errors) == len(MISSHAPEN_PATHS)
-
-
-async def test_a_reply_that_is_not_json_raises(
-    client: AsyncLlamaClient, server: FakeLlamaAPI
-) -> None:
-    """Broken JSON raises StructuredOutputError with the text, the decoder's complaint, the stop."""
-    server.enqueue_replies(ChatReply.text(BROKEN))
-    with pytest.raises(StructuredOutputError, match="not valid JSON") as caught:
-        await client.chat.completions.parse(model=MODEL, messages=HELLO, response_format=Invoice)
-    error = caught.value
-    assert isinstance(error, ModelOutputError)
-    assert error.text == BROKEN
-    assert error.stop_reason == "stop"
-    assert len(error.errors) == 1
-    assert "Invoice" in str(error)
-
-
-async def test_a_reply_of_another_shape_names_every_failing_place(
-    client: AsyncLlamaClient, server: FakeLlamaAPI
-) -> None:
-    """JSON that does not fit lists each failing path: a literal, a missing key, a type, an enum."""
-    server.enqueue_replies(ChatReply.json(MISSHAPEN))
-    with pytest.raises(StructuredOutputError, match="does not fit Invoice") as caught:
-        await client.chat.completions.parse(model=MODEL, messages=HELLO, response_format=Invoice)
-    assert caught.value.text == compact(MISSHAPEN)
-    assert caught.value.stop_reason == "stop"
-    check_failing_paths(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("reply", "kind"),
-    [
-        ("null", "null"),
-        ('"I cannot read it"', "a string"),
-        ("[1, 2]", "an array"),
-        ("7", "a number"),
-    ],
-)
-async def test_json_that_is_no_object_says_so(
-    client: AsyncLlamaClient, server: FakeLlamaAPI, reply: str, kind: str
-) -> None:
-    """A reply that is JSON but not an object is reported as such, not as every field wrong."""
-    server.enqueue_replies(ChatReply.text(reply))
-    with pytest.raises(StructuredOutputError, match=f"{kind}, not a JSON object") as caught:
-        await client.chat.completions.parse(model=MODEL, messages=HELLO, response_format=Delivery)
-    assert caught.value.errors == [f"expected a JSON object, got {kind} @ Delivery"]
-    assert caught.value.text == reply
-
-
-async def test_a_reply_cut_off_says_so(client: AsyncLlamaClient, server: FakeLlamaAPI) -> None:
-    """stop_reason "length" raises an error that tells of the token limit, not of broken JSON."""
-    server.enqueue_replies(ChatReply.text(CUT_OFF, stop_reason="length"))
-    with pytest.raises(StructuredOutputError, match="cut off at max_completion_tokens") as caught:
-        await client.chat.completions.parse(
-            model=MODEL, messages=HELLO, response_format=Invoice, max_completion_tokens=12
-        )
-    assert caught.value.stop_reason == "length"
-    assert caught.value.text == CUT_OFF
-    assert "JSON" not in str(caught.value)
-
-
-def test_the_blocking_client_raises_the_same_errors(
-    sync_client: LlamaClient, threaded_server: FakeLlamaAPI
-) -> None:
-    """Broken, misshapen and cut-off replies raise StructuredOutputError on the blocking client."""
-    threaded_server.enqueue_replies(
-        ChatReply.text(BROKEN),
-        ChatReply.json(MISSHAPEN),
-        ChatReply.text(CUT_OFF, stop_reason="length"),
-    )
-    parse = sync_client.chat.completions.parse
-    with pytest.raises(StructuredOutputError, match="not valid JSON") as broken:
-        parse(model=MODEL, messages=HELLO, response_format=Invoice)
-    assert broken.value.text == BROKEN
-    with pytest.raises(StructuredOutputError, match="does not fit Invoice") as misshapen:
-        parse(model=MODEL, messages=HELLO, response_format=Invoice)
-    check_failing_paths(misshapen.value)
-    with pytest.raises(StructuredOutputError, match="cut off") as cut:
-        parse(model=MODEL, messages=HELLO, response_format=Invoice)
-    assert (cut.value.stop_reason, cut.value.text) == ("length", CUT_OFF)
-
-
-# -- a response_format that is no class of ours --------------------------------------------
-
-
-class NotARecord:
-    number: str
-
-
-@attrs.frozen
-class WithBytes:
-    data: bytes
-
-
-@dataclasses.dataclass
-class WithAny:
-    anything: Any
-
-
-@attrs.frozen
-class Node:
-    children: list[Node]
-
-
-@attrs.frozen
-class WithBareList:
-    items: list  # type: ignore[type-arg]
-
-
-BAD_FORMATS = pytest.mark.parametrize(
-    ("response_format", "match"),
-    [
-        (INVOICE, "not Invoice"),
-        (dict, "attrs class or a dataclass"),
-        (NotARecord, "attrs class or a dataclass"),
-        (JsonSchemaFormat("Invoice", {"type": "object"}), "create\\(response_format="),
-        ({"type": "json_schema"}, "attrs class or a dataclass"),
-        (WithBytes, "WithBytes.data: bytes is not supported"),
-        (WithAny, "WithAny.anything: typing.Any is not supported"),
-        (Node, "recursive"),
-        (WithBareList, "say what it holds"),
-    ],
-    ids=[
-        "an-instance",
-        "dict",
-        "a-plain-class",
-        "a-JsonSchemaFormat",
-        "a-mapping",
-        "bytes-field",
-        "Any-field",
-        "recursive",
-        "bare-list",
-    ],
-)
-
-
-@BAD_FORMATS
-async def test_a_bad_response_format_is_refused_before_sending(
-    client: AsyncLlamaClient, server: FakeLlamaAPI, response_format: Any, match: str
-) -> None:
-    """Anything but an attrs class or dataclass with a schema raises InvalidArgumentError."""
-    with pytest.raises(InvalidArgumentError, match=match):
-        await client.chat.completions.parse(
-            model=MODEL, messages=HELLO, response_format=response_format
-        )
-    with pytest.raises(InvalidArgumentError, match=match):
-        await client.chat.completions.parse(
-            model=MODEL, messages=HELLO, response_format=response_format, stream=True
-        )
-    assert server.requests == []
-
-
-@BAD_FORMATS
-def test_the_blocking_client_refuses_them_too(
-    sync_client: LlamaClient, threaded_server: FakeLlamaAPI, response_format: Any, match: str
-) -> None:
-    """The blocking parse refuses the same formats, sending nothing."""
-    with pytest.raises(InvalidArgumentError, match=match):
-        sync_client.chat.completions.parse(
-            model=MODEL, messages=HELLO, response_format=response_format
-        )
-    assert threaded_server.requests == []
-
-
-async def test_bad_options_are_refused_before_sending(
-    client: AsyncLlamaClient, server: FakeLlamaAPI
-) -> None:
-    """Options create() refuses are refused by parse() too, and nothing is sent."""
-    completions = client.chat.completions
-    with pytest.raises(InvalidArgumentError, match="idle_timeout applies to streams only"):
-        await completions.parse(
-            model=MODEL, messages=HELLO, response_format=Invoice, idle_timeout=1
-        )
-    with pytest.raises(InvalidArgumentError, match="temperature"):
-        await completions.parse(model=MODEL, messages=HELLO, response_format=Invoice, temperature=3)
-    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
-        await completions.parse(model=MODEL, messages=HELLO, response_format=Invoice, colour=1)
-    assert server.requests == []
 
 
 # -- streamed ------------------------------------------------------------------------------

@@ -102,9 +102,7 @@ STREAM_RENAMED = {
 def _members(cls: type) -> dict[str, Any]:
     """The attributes of *cls*, inherited ones included (but not object's)."""
     return {
-        name: member
-        for klass in reversed(cls.__mro__[:-1])
-        for name, member in vars(klass).items()
+        name: member for klass in reversed(cls.__mro__[:-1]) for name, member in vars(klass).items()
     }
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from .._protocol import RequestSpec
 from ..errors import InvalidArgumentError
 from ..types.chat import ChatCompletion, ParsedChatCompletion
-from ..types.messages import JsonSchemaFormat, Tool
+from ..types.messages import JsonSchemaFormat, Tool, ToolChoiceMode
 from ..types.messages import MessageParam as MessageParam  # re-exported for _sync.chat
 from ..types.response import APIResponse
 from ._base import Requester
@@ -25,7 +25,7 @@ T = TypeVar("T")
 __all__ = ["AsyncChat", "AsyncCompletions", "AsyncCompletionsWithResponse"]
 
 ToolParam = Tool | Mapping[str, Any]
-ToolChoice = Literal["none", "auto", "required"] | Tool | Mapping[str, Any]
+ToolChoice = ToolChoiceMode | Tool | Mapping[str, Any]
 ResponseFormat = JsonSchemaFormat | Mapping[str, Any]
 
 
