@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import enum
-import json
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
@@ -82,10 +81,6 @@ def weather_tools(
 
 def both_calls() -> ChatReply:
     return ChatReply.tool_calls(("get_weather", WEATHER_ARGS), ("local_time", TIME_ARGS))
-
-
-def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def tool_results(body: dict[str, Any]) -> list[tuple[str, str]]:
