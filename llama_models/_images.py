@@ -4,39 +4,42 @@ from __future__ import annotations
 
 import base64
 import os
+import typing
 from pathlib import Path
 
+from ._resources._source import guess_mime_type
 from .errors import InvalidArgumentError
+from .types.uploads import ImageMimeType
 
 #: The image types the API accepts (its image guide lists these).
-IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/gif", "image/x-icon"})
+IMAGE_MIME_TYPES: frozenset[str] = frozenset(typing.get_args(ImageMimeType))
 #: The largest image the API accepts, 25 MB.
 MAX_IMAGE_BYTES = 25_000_000
 #: How many images one request may carry.
 MAX_IMAGES_PER_REQUEST = 9
 
+# The first bytes of each kind of image, and the file extension that names its type.
 _MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"\x00\x00\x01\x00", "image/x-icon"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"GIF87a", ".gif"),
+    (b"GIF89a", ".gif"),
+    (b"\x00\x00\x01\x00", ".ico"),
 )
-_EXTENSIONS = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".ico": "image/x-icon",
-}
-_ACCEPTED = "JPEG, PNG, GIF or ICO (image/jpeg, image/png, image/gif, image/x-icon)"
+_ACCEPTED = f"JPEG, PNG, GIF or ICO ({', '.join(typing.get_args(ImageMimeType))})"
+
+
+def _image_type(filename: str) -> str | None:
+    """The image type the extension of *filename* names, if it is an image the API accepts."""
+    mime = guess_mime_type(filename)
+    return mime if mime in IMAGE_MIME_TYPES else None
 
 
 def sniff(data: bytes) -> str | None:
     """The image type announced by the first bytes of *data*, if it is one we know."""
-    for magic, mime in _MAGIC:
+    for magic, extension in _MAGIC:
         if data.startswith(magic):
-            return mime
+            return _image_type(f"image{extension}")
     return None
 
 
@@ -55,7 +58,7 @@ def read_image(path: str | os.PathLike[str], mime_type: str | None) -> tuple[byt
     except OSError as exc:
         raise InvalidArgumentError(f"image {str(file)!r} cannot be read: {exc.strerror}") from None
     if mime_type is None:
-        mime_type = sniff(data) or _EXTENSIONS.get(file.suffix.lower())
+        mime_type = sniff(data) or _image_type(file.name)
         if mime_type is None:
             raise InvalidArgumentError(
                 f"image {str(file)!r} is not a recognised image; the API accepts {_ACCEPTED}"

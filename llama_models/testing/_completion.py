@@ -15,10 +15,20 @@ import attrs
 
 from ._replies import ChatReply, compact_json, fragments_of
 from ._validation import message_text
+from ._wire_values import (
+    ASSISTANT,
+    COMPLETE,
+    METRICS,
+    PROGRESS,
+    START,
+    TEXT,
+    TEXT_DELTA,
+    TOOL_CALL_DELTA,
+)
 
 __all__ = ["Completion"]
 
-_EMPTY_TEXT: Mapping[str, str] = {"type": "text", "text": ""}
+_EMPTY_TEXT: Mapping[str, str] = {"type": TEXT_DELTA, "text": ""}
 # A placeholder for the fragment in an event template; JSON always escapes NUL.
 _MARK = "\x00"
 _MARK_JSON = b'"\\u0000"'
@@ -65,8 +75,8 @@ class Completion:
         """The non-streaming answer, shaped like §8.2 and §8.4."""
         reply = self.reply
         message = {
-            "role": "assistant",
-            "content": {"type": "text", "text": reply.content},
+            "role": ASSISTANT,
+            "content": {"type": TEXT, "text": reply.content},
             "stop_reason": reply.stop_reason,
             "tool_calls": [
                 {"id": call.id, "function": {"name": call.name, "arguments": call.arguments}}
@@ -84,30 +94,30 @@ class Completion:
         nothing to add) and the completion id.
         """
         reply = self.reply
-        yield self._event("start", _EMPTY_TEXT)
+        yield self._event(START, _EMPTY_TEXT)
         # Progress events differ only in their fragment: serialize the rest once.
         if reply.calls:
-            head, tail = self._template({"type": "tool_call", "function": {"arguments": _MARK}})
+            head, tail = self._template({"type": TOOL_CALL_DELTA, "function": {"arguments": _MARK}})
             for call, fragments in zip(reply.calls, fragments_of(reply), strict=True):
                 function = {"name": call.name, "arguments": ""}
                 yield self._event(
-                    "progress", {"type": "tool_call", "id": call.id, "function": function}
+                    PROGRESS, {"type": TOOL_CALL_DELTA, "id": call.id, "function": function}
                 )
                 for fragment in fragments:
                     yield head + compact_json(fragment).encode() + tail
         else:
-            head, tail = self._template({"type": "text", "text": _MARK})
+            head, tail = self._template({"type": TEXT_DELTA, "text": _MARK})
             for fragment in fragments_of(reply)[0]:
                 yield head + compact_json(fragment).encode() + tail
-        yield self._event("complete", _EMPTY_TEXT, stop_reason=reply.stop_reason)
-        yield self._event("metrics", _EMPTY_TEXT, metrics=self.metrics())
+        yield self._event(COMPLETE, _EMPTY_TEXT, stop_reason=reply.stop_reason)
+        yield self._event(METRICS, _EMPTY_TEXT, metrics=self.metrics())
 
     def _event(self, event_type: str, delta: Mapping[str, Any], **extra: Any) -> bytes:
         event = {"event_type": event_type, "delta": delta, **extra}
         return b"data: " + compact_json({"id": self.id, "event": event}).encode() + b"\n\n"
 
     def _template(self, delta: Mapping[str, Any]) -> tuple[bytes, bytes]:
-        head, tail = self._event("progress", delta).split(_MARK_JSON)
+        head, tail = self._event(PROGRESS, delta).split(_MARK_JSON)
         return head, tail
 
 

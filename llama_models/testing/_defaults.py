@@ -21,6 +21,7 @@ from typing import Any
 
 from ._replies import ChatReply
 from ._validation import message_text
+from ._wire_values import AUTO, JSON_SCHEMA, LENGTH, NONE, TOOL, USER
 
 __all__ = ["default_reply", "schema_instance"]
 
@@ -34,21 +35,21 @@ def default_reply(request: Mapping[str, Any]) -> ChatReply:
     messages: Sequence[Mapping[str, Any]] = request["messages"]
     response_format = request.get("response_format")
     tool = _chosen_tool(request)
-    if response_format is not None and response_format["type"] == "json_schema":
+    if response_format is not None and response_format["type"] == JSON_SCHEMA:
         reply = ChatReply.json(schema_instance(response_format["json_schema"]["schema"]))
-    elif tool is not None and messages[-1]["role"] == "user":
+    elif tool is not None and messages[-1]["role"] == USER:
         arguments = schema_instance(tool.get("parameters", {"type": "object"}))
         return ChatReply.tool_call(tool["name"], arguments if isinstance(arguments, dict) else {})
-    elif messages[-1]["role"] == "tool":
+    elif messages[-1]["role"] == TOOL:
         reply = ChatReply.text(f"The tool returned: {message_text(messages[-1])}")
     else:
-        users = [message for message in messages if message["role"] == "user"]
+        users = [message for message in messages if message["role"] == USER]
         reply = ChatReply.text(f"You said: {message_text(users[-1]) if users else ''}")
     limit = request.get("max_completion_tokens")
     if limit is not None:
         words = list(_WORD.finditer(reply.content))
         if len(words) > limit:
-            return ChatReply.text(reply.content[: words[limit - 1].end()], stop_reason="length")
+            return ChatReply.text(reply.content[: words[limit - 1].end()], stop_reason=LENGTH)
     return reply
 
 
@@ -66,8 +67,8 @@ def schema_instance(schema: Any) -> Any:
 
 def _chosen_tool(request: Mapping[str, Any]) -> Mapping[str, Any] | None:
     tools = request.get("tools") or []
-    choice = request.get("tool_choice", "auto")
-    if not tools or choice == "none":
+    choice = request.get("tool_choice", AUTO)
+    if not tools or choice == NONE:
         return None
     if isinstance(choice, dict):
         wanted = choice["function"]["name"]

@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 
 import attrs
 
+from ._wire_values import STOP, TOOL_CALLS
+
 __all__ = ["ChatReply", "ReplyQueue", "ScriptedToolCall", "compact_json", "fragments_of"]
 
 # A word and the whitespace after it, or whitespace that no word precedes: the pieces join
@@ -129,7 +131,7 @@ class ChatReply:
         cls,
         text: str,
         *,
-        stop_reason: str = "stop",
+        stop_reason: str = STOP,
         chunks: Sequence[str] | None = None,
         chunk_size: int | None = None,
         event_delay: float = 0.0,
@@ -162,7 +164,7 @@ class ChatReply:
         the class docs for the stream-shaping keywords.
         """
         call = _tool_call(name, arguments, id)
-        return cls._make("", (call,), "tool_calls", chunks, chunk_size, event_delay, keepalive)
+        return cls._make("", (call,), TOOL_CALLS, chunks, chunk_size, event_delay, keepalive)
 
     @classmethod
     def tool_calls(
@@ -182,7 +184,7 @@ class ChatReply:
         if not calls:
             raise ValueError("tool_calls() needs at least one (name, arguments) pair")
         scripted = tuple(_tool_call(name, arguments, None) for name, arguments in calls)
-        return cls._make("", scripted, "tool_calls", chunks, chunk_size, event_delay, keepalive)
+        return cls._make("", scripted, TOOL_CALLS, chunks, chunk_size, event_delay, keepalive)
 
     @classmethod
     def json(
@@ -201,7 +203,7 @@ class ChatReply:
         stream-shaping keywords.
         """
         text = compact_json(value)
-        return cls._make(text, (), "stop", chunks, chunk_size, event_delay, keepalive)
+        return cls._make(text, (), STOP, chunks, chunk_size, event_delay, keepalive)
 
 
 class ReplyQueue:

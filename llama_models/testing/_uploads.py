@@ -21,41 +21,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
+from ._wire_values import MIME_TYPES, PURPOSES
+
 if TYPE_CHECKING:
     from ._routes import Call
 
 __all__ = ["UploadStore", "UploadedFile", "create_upload", "get_upload", "upload_part"]
 
 API_VERSION = "1.0.0"
-MIME_TYPES = frozenset(
-    {
-        "image/jpeg",
-        "image/jpg",
-        "image/png",
-        "image/gif",
-        "image/webp",
-        "image/x-icon",
-        "audio/mp3",
-        "audio/mpeg",
-        "audio/wav",
-        "audio/x-wav",
-        "application/jsonl",
-        "application/json",
-        "text/plain",
-        "video/mp4",
-        "application/pdf",
-    }
-)
-PURPOSES = frozenset(
-    {
-        "attachment",
-        "ephemeral_attachment",
-        "image_generation_result",
-        "messages_finetune",
-        "messages_eval",
-        "metadata",
-    }
-)
 _FIELDS = ("bytes", "filename", "mime_type", "purpose")
 _DIGITS = re.compile(r"[0-9]+")
 

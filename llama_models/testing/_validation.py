@@ -13,6 +13,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ._wire_values import (
+    ASSISTANT,
+    FUNCTION,
+    IMAGE_URL,
+    JSON_SCHEMA,
+    ROLES,
+    STOP_REASONS,
+    TEXT,
+    TEXT_FORMAT,
+    TOOL,
+    TOOL_CHOICES,
+    USER,
+)
+
 __all__ = [
     "MAX_IMAGES",
     "InvalidRequest",
@@ -25,9 +39,11 @@ __all__ = [
 #: At most this many images per request (the documented limit).
 MAX_IMAGES = 9
 
-_ROLES = ("user", "system", "assistant", "tool")
-_STOP_REASONS = ("stop", "tool_calls", "length")
-_TOOL_CHOICES = ("none", "auto", "required")
+# What a tool_choice may be, for the 400 detail of one that is neither.
+_TOOL_CHOICE_RULE = (
+    f"tool_choice must be {', '.join(map(repr, TOOL_CHOICES))} or "
+    f'{{"type": "{FUNCTION}", "function": {{"name": ...}}}}'
+)
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MISSING: Any = object()
 
@@ -104,15 +120,15 @@ def check_messages(request: Mapping[str, Any]) -> None:
         if not isinstance(message, dict):
             raise InvalidRequest(f"{where} must be an object")
         role = message.get("role")
-        if role not in _ROLES:
-            raise InvalidRequest(f"{where}.role must be one of {', '.join(_ROLES)}")
+        if role not in ROLES:
+            raise InvalidRequest(f"{where}.role must be one of {', '.join(ROLES)}")
         if "content" in message:
             images += _check_content(role, message["content"], f"{where}.content")
-        elif role != "assistant":
+        elif role != ASSISTANT:
             raise InvalidRequest(f"{where}.content is required")
-        if role == "tool":
+        if role == TOOL:
             _check_string(message, "tool_call_id", where, required=True)
-        elif role == "assistant":
+        elif role == ASSISTANT:
             _check_assistant(message, where)
     if images > MAX_IMAGES:
         raise InvalidRequest(
@@ -128,22 +144,22 @@ def message_text(message: Mapping[str, Any]) -> str:
     if isinstance(content, dict):
         return str(content["text"])
     if isinstance(content, list):
-        return " ".join(item["text"] for item in content if item["type"] == "text")
+        return " ".join(item["text"] for item in content if item["type"] == TEXT)
     return ""
 
 
 def _check_content(role: str, content: Any, where: str) -> int:
     if isinstance(content, str):
         return 0
-    if role == "assistant":
+    if role == ASSISTANT:
         # The assistant turn takes one text item, not an array (§4.1).
         if not isinstance(content, dict):
             raise InvalidRequest(f"{where} must be a string or one text item")
-        _check_item(content, where, ("text",))
+        _check_item(content, where, (TEXT,))
         return 0
     if not isinstance(content, list):
         raise InvalidRequest(f"{where} must be a string or a list of content items")
-    types = ("text", "image_url") if role == "user" else ("text",)
+    types = (TEXT, IMAGE_URL) if role == USER else (TEXT,)
     images = 0
     for index, item in enumerate(content):
         images += _check_item(item, f"{where}[{index}]", types)
@@ -157,7 +173,7 @@ def _check_item(item: Any, where: str, types: tuple[str, ...]) -> int:
     if kind not in types:
         allowed = " or ".join(repr(name) for name in types)
         raise InvalidRequest(f"{where}.type must be {allowed}")
-    if kind == "text":
+    if kind == TEXT:
         _check_string(item, "text", where, required=True)
         return 0
     image = item.get("image_url")
@@ -168,8 +184,8 @@ def _check_item(item: Any, where: str, types: tuple[str, ...]) -> int:
 
 
 def _check_assistant(message: Mapping[str, Any], where: str) -> None:
-    if "stop_reason" in message and message["stop_reason"] not in _STOP_REASONS:
-        raise InvalidRequest(f"{where}.stop_reason must be one of {', '.join(_STOP_REASONS)}")
+    if "stop_reason" in message and message["stop_reason"] not in STOP_REASONS:
+        raise InvalidRequest(f"{where}.stop_reason must be one of {', '.join(STOP_REASONS)}")
     calls = message.get("tool_calls", _MISSING)
     if calls is _MISSING:
         return
@@ -215,9 +231,9 @@ def _check_range(name: str, value: Any, integer: bool, low: float, high: float |
 def _check_response_format(value: Any) -> None:
     if value is _MISSING:
         return
-    if not isinstance(value, dict) or value.get("type") not in ("text", "json_schema"):
-        raise InvalidRequest("response_format.type must be 'text' or 'json_schema'")
-    if value["type"] == "text":
+    if not isinstance(value, dict) or value.get("type") not in (TEXT_FORMAT, JSON_SCHEMA):
+        raise InvalidRequest(f"response_format.type must be {TEXT_FORMAT!r} or {JSON_SCHEMA!r}")
+    if value["type"] == TEXT_FORMAT:
         return
     schema = value.get("json_schema")
     if not isinstance(schema, dict):
@@ -235,8 +251,8 @@ def _check_tools(tools: Any) -> list[str]:
     names: list[str] = []
     for index, tool in enumerate(tools):
         where = f"tools[{index}]"
-        if not isinstance(tool, dict) or tool.get("type") != "function":
-            raise InvalidRequest(f"{where}.type must be 'function'")
+        if not isinstance(tool, dict) or tool.get("type") != FUNCTION:
+            raise InvalidRequest(f"{where}.type must be {FUNCTION!r}")
         function = tool.get("function")
         if not isinstance(function, dict):
             raise InvalidRequest(f"{where}.function is required")
@@ -255,18 +271,15 @@ def _check_tools(tools: Any) -> list[str]:
 
 
 def _check_tool_choice(choice: Any, names: list[str]) -> None:
-    if choice is _MISSING or choice in _TOOL_CHOICES:
+    if choice is _MISSING or choice in TOOL_CHOICES:
         return
     function = choice.get("function") if isinstance(choice, dict) else None
     if (
         not isinstance(choice, dict)
-        or choice.get("type") != "function"
+        or choice.get("type") != FUNCTION
         or not isinstance(function, dict)
         or not isinstance(function.get("name"), str)
     ):
-        raise InvalidRequest(
-            "tool_choice must be 'none', 'auto', 'required' or "
-            '{"type": "function", "function": {"name": ...}}'
-        )
+        raise InvalidRequest(_TOOL_CHOICE_RULE)
     if function["name"] not in names:
         raise InvalidRequest(f"tool_choice names {function['name']!r}, which is not in tools")

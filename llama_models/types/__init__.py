@@ -33,6 +33,7 @@ from .models import Model, ModelList
 from .moderations import Moderation, ModerationResult
 from .response import APIResponse, RateLimitInfo
 from .uploads import (
+    ImageMimeType,
     Upload,
     UploadMimeType,
     UploadPart,
@@ -48,6 +49,7 @@ __all__ = [
     "FunctionCall",
     "FunctionDelta",
     "ImageContent",
+    "ImageMimeType",
     "JsonSchemaFormat",
     "Message",
     "MessageParam",

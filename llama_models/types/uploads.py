@@ -13,15 +13,21 @@ from attrs import frozen
 
 from ._wire import WireObject
 
-__all__ = ["Upload", "UploadMimeType", "UploadPart", "UploadPurpose", "UploadStatus"]
+__all__ = [
+    "ImageMimeType",
+    "Upload",
+    "UploadMimeType",
+    "UploadPart",
+    "UploadPurpose",
+    "UploadStatus",
+]
+
+ImageMimeType = Literal["image/jpeg", "image/jpg", "image/png", "image/gif", "image/x-icon"]
+"""The image types a chat message may carry (the API's image guide lists these)."""
 
 UploadMimeType = Literal[
-    "image/jpeg",
-    "image/jpg",
-    "image/png",
-    "image/gif",
+    ImageMimeType,
     "image/webp",
-    "image/x-icon",
     "audio/mp3",
     "audio/mpeg",
     "audio/wav",
