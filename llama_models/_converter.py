@@ -105,6 +105,10 @@ def make_converter(*, strict: bool = False, codec: Codec = "auto") -> cattrs.Con
         "unstruct_collection_overrides": {Sequence: list, tuple: list},
     }
     if codec == "orjson":
+        if not _orjson_installed():
+            raise ImportError(
+                "codec='orjson' needs orjson: pip install 'llama-models-client[fast]'"
+            )
         from cattrs.preconf.orjson import make_converter as make
     elif codec == "json":
         from cattrs.preconf.json import make_converter as make  # type: ignore[assignment]
@@ -125,6 +129,15 @@ def default_converter() -> cattrs.Converter:
     return _DEFAULT[0]
 
 
+def _uses_orjson(converter: cattrs.Converter) -> bool:
+    """Whether *converter* is cattrs' orjson converter (never true without orjson installed)."""
+    if not _orjson_installed():
+        return False
+    from cattrs.preconf.orjson import OrjsonConverter  # imports orjson
+
+    return isinstance(converter, OrjsonConverter)
+
+
 def _orjson_installed() -> bool:
     import importlib.util
 
@@ -133,9 +146,7 @@ def _orjson_installed() -> bool:
 
 def json_loads(converter: cattrs.Converter) -> Callable[[bytes | str], Any]:
     """The JSON decoder of *converter*'s codec: orjson's, or the standard library's."""
-    from cattrs.preconf.orjson import OrjsonConverter
-
-    if isinstance(converter, OrjsonConverter):
+    if _uses_orjson(converter):
         import orjson
 
         decode = orjson.loads
@@ -153,9 +164,7 @@ def json_loads(converter: cattrs.Converter) -> Callable[[bytes | str], Any]:
 
 def json_dumps(converter: cattrs.Converter) -> Callable[[Any], bytes]:
     """The compact JSON encoder of *converter*'s codec, to UTF-8 bytes."""
-    from cattrs.preconf.orjson import OrjsonConverter
-
-    if isinstance(converter, OrjsonConverter):
+    if _uses_orjson(converter):
         import orjson
 
         return orjson.dumps

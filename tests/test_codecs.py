@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from script_support import run_script
 
 from llama_models import AsyncLlamaClient, ChatCompletionChunk
 from llama_models._converter import Codec, make_converter
@@ -93,3 +94,33 @@ async def test_a_stream_event_that_is_not_json_is_named(server: FakeLlamaAPI, co
         stream = await client.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
         with pytest.raises(APIResponseValidationError, match="event 1 is not valid JSON"):
             await collect(stream)
+
+
+def test_without_orjson_the_standard_library_does_everything(threaded_server: FakeLlamaAPI) -> None:
+    """With orjson not installed, the default converter and a json one work, orjson is refused."""
+    result = run_script(
+        """
+        import sys
+        sys.modules["orjson"] = None  # as if it were not installed
+        from llama_models import LlamaClient, make_converter
+        with LlamaClient(api_key=sys.argv[1], base_url=sys.argv[2]) as client:
+            print(len(client.models.list()))
+            stream = client.chat.completions.create(
+                model="Llama-3.3-70B-Instruct",
+                messages=[{"role": "user", "content": "Hi"}],
+                stream=True,
+            )
+            print(stream.final_completion().text)
+        with LlamaClient(
+            api_key=sys.argv[1], base_url=sys.argv[2], converter=make_converter(codec="json")
+        ) as client:
+            print(client.models.list().to_json()[:10])
+        try:
+            make_converter(codec="orjson")
+        except ImportError as exc:
+            print(type(exc).__name__, "[fast]" in str(exc))
+        """,
+        threaded_server,
+    )
+    assert result.stdout.split("\n") == ["4", "You said: Hi", '{"data": [', "ImportError True", ""]
+    assert result.returncode == 0, result.stderr
