@@ -76,9 +76,13 @@ def typing(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Compare the SDK with raw aiohttp (and llama-api-client) on a local fake server."""
+    """Compare the SDK with raw aiohttp (and llama-api-client) on a local fake server.
+
+    The project is installed with its ``fast`` extra (orjson), so the SDK runs with both
+    JSON codecs: the standard library's and, in the ``[fast]`` rows, orjson's.
+    """
     session.install("--upgrade", "pip")
-    session.install(".", *_group("bench"))
+    session.install(".[fast]", *_group("bench"))
     session.run("python", "bench/run.py", *session.posargs)
 
 

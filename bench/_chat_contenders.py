@@ -3,7 +3,8 @@
 Each contender yields one call for the job's op: ``chat`` makes one non-streaming
 ``chat.completions.create`` and returns the answer (the first one is checked);
 ``stream`` makes one streamed completion, consumes every chunk, and raises
-unless it got exactly ``job.expect_chunks`` of them, on every call.
+unless it got exactly ``job.expect_chunks`` of them, on every call. The SDK
+runs with the standard library's JSON codec, and, in the ``[fast]`` rows, orjson's.
 
 llama-api-client sends ``Accept: application/json`` even when it streams, and
 the fake server answers that with a 400, as the hosted API does; so its
@@ -22,10 +23,12 @@ import aiohttp
 from _contenders import (
     MODEL_ID,
     AsyncCall,
+    Codec,
     Job,
     SyncCall,
     async_contender,
     official_class,
+    sdk_converter,
     sync_contender,
 )
 
@@ -37,6 +40,7 @@ __all__ = [
     "official_chat_sync",
     "raw_chat",
     "sdk_chat_async",
+    "sdk_chat_async_fast",
     "sdk_chat_blocking",
 ]
 
@@ -105,8 +109,10 @@ raw_chat = async_contender("raw aiohttp", _raw)
 
 
 @asynccontextmanager
-async def _sdk_async(job: Job) -> AsyncIterator[AsyncCall]:
-    async with AsyncLlamaClient(api_key=job.api_key, base_url=job.base_url) as client:
+async def _sdk_async(codec: Codec, job: Job) -> AsyncIterator[AsyncCall]:
+    async with AsyncLlamaClient(
+        api_key=job.api_key, base_url=job.base_url, converter=sdk_converter(codec)
+    ) as client:
         create = client.chat.completions.create
 
         async def streamed() -> object:
@@ -122,8 +128,10 @@ async def _sdk_async(job: Job) -> AsyncIterator[AsyncCall]:
 
 
 @contextmanager
-def _sdk_blocking(job: Job) -> Iterator[SyncCall]:
-    with LlamaClient(api_key=job.api_key, base_url=job.base_url) as client:
+def _sdk_blocking(codec: Codec, job: Job) -> Iterator[SyncCall]:
+    with LlamaClient(
+        api_key=job.api_key, base_url=job.base_url, converter=sdk_converter(codec)
+    ) as client:
         create = client.chat.completions.create
 
         def streamed() -> object:
@@ -138,8 +146,9 @@ def _sdk_blocking(job: Job) -> Iterator[SyncCall]:
             yield partial(create, model=MODEL_ID, messages=MESSAGES)
 
 
-sdk_chat_async = async_contender("llama_models async", _sdk_async)
-sdk_chat_blocking = sync_contender("llama_models blocking", _sdk_blocking)
+sdk_chat_async = async_contender("llama_models async", partial(_sdk_async, "json"))
+sdk_chat_async_fast = async_contender("llama_models async [fast]", partial(_sdk_async, "orjson"))
+sdk_chat_blocking = sync_contender("llama_models blocking", partial(_sdk_blocking, "json"))
 
 
 # -- llama-api-client (optional) ---------------------------------------------------------

@@ -6,6 +6,10 @@ A contender is a function ``run(job) -> seconds``: it opens its client, makes
 contenders get a fresh event loop per run (`asyncio.run`); blocking ones run in
 the calling thread, or in a thread pool when ``job.workers > 1``.
 
+The SDK runs with the converter of each JSON codec: the standard library's
+(``make_converter(codec="json")``, the plain rows) and orjson's (``codec="orjson"``,
+the ``[fast]`` rows, run only when orjson is installed).
+
 llama-api-client is optional and is loaded with `importlib`, typed through the
 small protocols below, so this file type-checks whether it is installed or not.
 """
@@ -13,6 +17,7 @@ small protocols below, so this file type-checks whether it is installed or not.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import importlib
 import itertools
@@ -40,12 +45,14 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Literal, Protocol, cast
 
 import aiohttp
+import cattrs
 
-from llama_models import AsyncLlamaClient, LlamaClient
+from llama_models import AsyncLlamaClient, LlamaClient, make_converter
 
 __all__ = [
     "MODEL_ID",
     "AsyncCall",
+    "Codec",
     "Contender",
     "Job",
     "Op",
@@ -55,9 +62,12 @@ __all__ = [
     "official_class",
     "official_sync",
     "official_version",
+    "orjson_version",
     "raw_aiohttp",
     "sdk_async",
+    "sdk_async_fast",
     "sdk_blocking",
+    "sdk_converter",
     "sync_contender",
 ]
 
@@ -65,6 +75,8 @@ __all__ = [
 MODEL_ID = "Llama-3.3-70B-Instruct"
 
 Op = Literal["list", "retrieve", "chat", "stream"]
+#: The SDK's JSON codecs: the standard library's, or orjson's (the ``[fast]`` extra).
+Codec = Literal["json", "orjson"]
 AsyncCall = Callable[[], Awaitable[object]]
 SyncCall = Callable[[], object]
 
@@ -211,9 +223,26 @@ raw_aiohttp = async_contender("raw aiohttp", _raw_aiohttp)
 # -- llama_models ------------------------------------------------------------------------
 
 
+def orjson_version() -> str | None:
+    """The installed orjson version, or ``None`` when it cannot be imported."""
+    try:
+        importlib.import_module("orjson")
+        return version("orjson")
+    except (ImportError, PackageNotFoundError):
+        return None
+
+
+@functools.cache
+def sdk_converter(codec: Codec) -> cattrs.Converter:
+    """One converter per codec for the whole run, as an application keeps one."""
+    return make_converter(codec=codec)
+
+
 @asynccontextmanager
-async def _sdk_async(job: Job) -> AsyncIterator[AsyncCall]:
-    async with AsyncLlamaClient(api_key=job.api_key, base_url=job.base_url) as client:
+async def _sdk_async(codec: Codec, job: Job) -> AsyncIterator[AsyncCall]:
+    async with AsyncLlamaClient(
+        api_key=job.api_key, base_url=job.base_url, converter=sdk_converter(codec)
+    ) as client:
         if job.op == "list":
             yield client.models.list
         else:
@@ -221,16 +250,19 @@ async def _sdk_async(job: Job) -> AsyncIterator[AsyncCall]:
 
 
 @contextmanager
-def _sdk_blocking(job: Job) -> Iterator[SyncCall]:
-    with LlamaClient(api_key=job.api_key, base_url=job.base_url) as client:
+def _sdk_blocking(codec: Codec, job: Job) -> Iterator[SyncCall]:
+    with LlamaClient(
+        api_key=job.api_key, base_url=job.base_url, converter=sdk_converter(codec)
+    ) as client:
         if job.op == "list":
             yield client.models.list
         else:
             yield partial(client.models.retrieve, MODEL_ID)
 
 
-sdk_async = async_contender("llama_models async", _sdk_async)
-sdk_blocking = sync_contender("llama_models blocking", _sdk_blocking)
+sdk_async = async_contender("llama_models async", partial(_sdk_async, "json"))
+sdk_async_fast = async_contender("llama_models async [fast]", partial(_sdk_async, "orjson"))
+sdk_blocking = sync_contender("llama_models blocking", partial(_sdk_blocking, "json"))
 
 
 # -- llama-api-client (optional) ---------------------------------------------------------

@@ -105,9 +105,9 @@ def summarize(
     return rows
 
 
-def missing_row(measurement: str, contender: str) -> Row:
-    """The row of a contender whose package is not installed."""
-    return Row(measurement, contender, "not installed", "—")
+def missing_row(measurement: str, contender: str, note: str = "not installed") -> Row:
+    """The row of a contender that did not run, because a package it needs is not installed."""
+    return Row(measurement, contender, note, "—")
 
 
 def markdown_table(rows: Sequence[Row]) -> str:

@@ -8,10 +8,13 @@ calls after the same warm-up, and the difference divided by the difference in ca
 is the cost of one call, start-up and imports excluded. The fake server runs outside
 valgrind, in its own process.
 
-    python bench/instructions.py [--calls 500 1500] [--pythonpath DIR]
+    python bench/instructions.py [--calls 500 1500] [--pythonpath DIR] [--codec {json,orjson}]
 
 ``--pythonpath`` puts another checkout's ``llama_models`` first on the clients' path,
-to compare two versions of the code on the same machine. Needs ``valgrind`` on PATH.
+to compare two versions of the code on the same machine. ``--codec`` gives the
+clients ``make_converter(codec=...)``; without it they use the default converter
+(orjson's when it is installed), which checkouts from before ``make_converter``
+have too. Needs ``valgrind`` on PATH.
 """
 
 from __future__ import annotations
@@ -37,8 +40,12 @@ CLIENTS = {
 import asyncio, sys
 from llama_models import AsyncLlamaClient
 BASE, KEY, N, WARMUP = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+CONVERTER = {}
+if sys.argv[5]:
+    from llama_models import make_converter
+    CONVERTER["converter"] = make_converter(codec=sys.argv[5])
 async def main():
-    async with AsyncLlamaClient(api_key=KEY, base_url=BASE) as client:
+    async with AsyncLlamaClient(api_key=KEY, base_url=BASE, **CONVERTER) as client:
         for _ in range(WARMUP):
             await client.models.list()
         slots = asyncio.Semaphore(64)
@@ -53,7 +60,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from llama_models import LlamaClient
 BASE, KEY, N, WARMUP = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-with LlamaClient(api_key=KEY, base_url=BASE) as client:
+CONVERTER = {}
+if sys.argv[5]:
+    from llama_models import make_converter
+    CONVERTER["converter"] = make_converter(codec=sys.argv[5])
+with LlamaClient(api_key=KEY, base_url=BASE, **CONVERTER) as client:
     for _ in range(WARMUP):
         client.models.list()
     with ThreadPoolExecutor(64) as pool:
@@ -65,7 +76,13 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def count(
-    valgrind: str, script: str, base_url: str, calls: int, env: dict[str, str], folder: str
+    valgrind: str,
+    script: str,
+    base_url: str,
+    calls: int,
+    env: dict[str, str],
+    folder: str,
+    codec: str = "",
 ) -> int:
     """Instructions the client process executes with *calls* calls after the warm-up."""
     out = os.path.join(folder, "callgrind.out")
@@ -81,6 +98,7 @@ def count(
             API_KEY,
             str(calls),
             str(WARMUP),
+            codec,
         ],
         capture_output=True,
         text=True,
@@ -98,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, nargs=2, default=(500, 1500), metavar="N")
     parser.add_argument("--pythonpath", help="a checkout whose llama_models the clients use")
+    parser.add_argument(
+        "--codec", choices=("json", "orjson"), default="", help="the converter's JSON codec"
+    )
     args = parser.parse_args(argv)
     small, large = args.calls
     if not 0 < small < large:
@@ -109,10 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pythonpath:
         env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
     with FakeServer(api_key=API_KEY) as server, tempfile.TemporaryDirectory() as folder:
-        print(f"instructions per call ({large} - {small} calls, callgrind)")
+        codec = f", codec {args.codec}" if args.codec else ", default converter"
+        print(f"instructions per call ({large} - {small} calls, callgrind{codec})")
         for name, script in CLIENTS.items():
-            few = count(valgrind, script, server.base_url, small, env, folder)
-            many = count(valgrind, script, server.base_url, large, env, folder)
+            few = count(valgrind, script, server.base_url, small, env, folder, args.codec)
+            many = count(valgrind, script, server.base_url, large, env, folder, args.codec)
             print(f"{name}: {(many - few) / (large - small):,.0f}", flush=True)
     return 0
 

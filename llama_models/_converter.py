@@ -24,6 +24,7 @@ pays for a second, detailed pass that words the error field by field.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import typing
 import weakref
@@ -33,7 +34,12 @@ from typing import Any, Literal, TypeVar
 import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import (
+    make_dict_structure_fn,
+    make_dict_structure_fn_from_attrs,
+    make_dict_unstructure_fn,
+    override,
+)
 from cattrs.strategies import configure_tagged_union
 
 from .types._wire import WireInfo, WireObject, tag_of, tags_of
@@ -389,6 +395,70 @@ def _wire_structure(
                     return unusual(value)
             return generated(value, cls)
         return unusual(value)
+
+    if nested:
+        return structure
+    exact = _exact_structure(cls, converter)
+
+    def common(value: Any, _: Any) -> Any:
+        if value.__class__ is dict and value.keys() <= known:
+            with contextlib.suppress(Exception):  # anything unusual: the hook above sorts it out
+                return exact(value, cls)
+        return structure(value, cls)
+
+    return common
+
+
+def _exact_structure(cls: type[Any], converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """cattrs' generated hook for JSON exactly as the API sends it, raising on anything else.
+
+    Every field without a ``None`` or empty default is required (the API sends it),
+    so cattrs calls the class without a keyword dict; unknown keys, missing keys
+    and ``None``/``[]`` sent for a field that defaults to it raise.
+    """
+    fields = []
+    overrides: dict[str, Any] = {"_wire": override(omit=True)}
+    optional_seen = False
+    for a in attrs.fields(attrs.resolve_types(cls)):
+        if a.name == "_wire":
+            continue
+        if a.default is None or a.default == ():
+            optional_seen = True
+            overrides[a.name] = override(struct_hook=_not_empty(converter, a.type))
+            fields.append(a)
+        else:
+            fields.append(a.evolve(default=attrs.NOTHING, kw_only=a.kw_only or optional_seen))
+    return make_dict_structure_fn_from_attrs(
+        fields,
+        cls,
+        converter,
+        _cattrs_forbid_extra_keys=False,
+        _cattrs_detailed_validation=False,
+        **overrides,
+    )
+
+
+def _not_empty(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    """The hook of an optional field's type without None, refusing its empty default."""
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    inner_type: Any = tp
+    if type(None) in typing.get_args(tp):
+        inner_type = args[0] if len(args) == 1 else typing.Union[tuple(args)]  # noqa: UP007
+    if inner_type in (str, int, bool, float):
+        kind = inner_type
+
+        def exact(value: Any, _: Any) -> Any:
+            if value.__class__ is kind:
+                return value
+            raise TypeError("not exactly")
+
+        return exact
+    inner = converter.get_structure_hook(inner_type)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None or value == []:
+            raise TypeError("an explicit default")
+        return inner(value, inner_type)
 
     return structure
 
