@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .types._wire import tags_of
+from .types._values import COMPLETE as _COMPLETE
 from .types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -14,9 +14,6 @@ from .types.chat import (
 from .types.messages import AssistantMessage, FunctionCall, TextContent, ToolCall
 
 __all__ = ["Accumulator"]
-
-# The event that ends the answer (its stop reason is the answer's).
-_START, _PROGRESS, _COMPLETE, _METRICS = tags_of(StreamEvent, "event_type")
 
 
 class _PartialCall:

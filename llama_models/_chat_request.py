@@ -14,39 +14,18 @@ from __future__ import annotations
 
 import math
 import re
-import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._images import IMAGE_MIME_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES_PER_REQUEST
 from .errors import InvalidArgumentError
-from .types._wire import WireObject, tag_of
-from .types.messages import (
-    AssistantMessage,
-    ImageContent,
-    JsonSchemaFormat,
-    StopReason,
-    SystemMessage,
-    TextContent,
-    TextFormat,
-    Tool,
-    ToolChoiceMode,
-    ToolMessage,
-    UnknownContent,
-    UserMessage,
-)
+from .types import _values as api
+from .types._wire import WireObject
+from .types.messages import AssistantMessage, Tool, UnknownContent
 
 __all__ = ["chat_body", "check_model", "messages_body", "tool_choice_body"]
 
-_ASSISTANT: str = AssistantMessage().role
-_USER, _SYSTEM, _TOOL = (tag_of(cls, "role") for cls in (UserMessage, SystemMessage, ToolMessage))
-_ROLES = (_USER, _SYSTEM, _TOOL, _ASSISTANT)
-_STOP_REASONS = typing.get_args(StopReason)
-_TOOL_CHOICES = typing.get_args(ToolChoiceMode)
-_NONE, _AUTO, _REQUIRED = _TOOL_CHOICES
-_TEXT, _IMAGE = tag_of(TextContent), tag_of(ImageContent)
-_FUNCTION = tag_of(Tool)
-_JSON_SCHEMA, _TEXT_FORMAT = tag_of(JsonSchemaFormat), tag_of(TextFormat)
+_ROLES = (api.USER, api.SYSTEM, api.TOOL, api.ASSISTANT)
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DATA_URL = re.compile(r"data:([^;,]+);base64,", re.IGNORECASE)
 
@@ -126,18 +105,18 @@ def _message(message: object, where: str) -> tuple[dict[str, Any], int]:
             f"{where}.role must be one of {', '.join(map(repr, _ROLES))}, not {role!r}{hint}"
         )
     wire = dict(message)
-    if role == _ASSISTANT:
+    if role == api.ASSISTANT:
         return _assistant(wire, where, item_as_sent=item_as_sent), 0
     if "content" not in wire or wire["content"] is None:
         raise fail(f"{where}.content is required for a {role} message")
-    if role == _TOOL:
+    if role == api.TOOL:
         call_id = wire.get("tool_call_id")
         if call_id is None:
             raise fail(f"{where}.tool_call_id is required for a tool message")
         if not isinstance(call_id, str) or not call_id:
             raise fail(f"{where}.tool_call_id must be a non-empty str, not {call_id!r}")
     wire["content"], images = _content(
-        wire["content"], f"{where}.content", images_allowed=role == _USER
+        wire["content"], f"{where}.content", images_allowed=role == api.USER
     )
     return wire, images
 
@@ -160,7 +139,7 @@ def _assistant(wire: dict[str, Any], where: str, *, item_as_sent: bool) -> dict[
     elif not isinstance(stop_reason, str) or not stop_reason:
         # Any non-empty string: a stop reason newer than this SDK must still go back as is.
         raise fail(
-            f"{where}.stop_reason must be a str such as {', '.join(map(repr, _STOP_REASONS))}, "
+            f"{where}.stop_reason must be a str such as {', '.join(map(repr, api.STOP_REASONS))}, "
             f"not {stop_reason!r}"
         )
     calls = wire.get("tool_calls")
@@ -214,19 +193,19 @@ def _item(item: object, where: str, *, images_allowed: bool) -> tuple[dict[str, 
     if not isinstance(item, Mapping):
         raise fail(f"{where} must be a content item dict, not {type(item).__name__}")
     kind = item.get("type")
-    if kind == _TEXT:
-        _text(item.get(_TEXT), f"{where}.{_TEXT}")
+    if kind == api.TEXT:
+        _text(item.get(api.TEXT), f"{where}.{api.TEXT}")
         return dict(item), 0
-    if kind == _IMAGE:
+    if kind == api.IMAGE_URL:
         if not images_allowed:
             raise fail(f"{where}: images are accepted only in user messages")
-        image = item.get(_IMAGE)
+        image = item.get(api.IMAGE_URL)
         if not isinstance(image, Mapping):
-            raise fail(f"{where}.{_IMAGE} must be {{'url': ...}}")
-        url = f"{where}.{_IMAGE}.url"
+            raise fail(f"{where}.{api.IMAGE_URL} must be {{'url': ...}}")
+        url = f"{where}.{api.IMAGE_URL}.url"
         _check_image_url(_text(image.get("url"), url), url)
-        return {**item, _IMAGE: dict(image)}, 1
-    allowed = f"{_TEXT!r} or {_IMAGE!r}" if images_allowed else repr(_TEXT)
+        return {**item, api.IMAGE_URL: dict(image)}, 1
+    allowed = f"{api.TEXT!r} or {api.IMAGE_URL!r}" if images_allowed else repr(api.TEXT)
     raise fail(f"{where}.type must be {allowed}, not {kind!r}")
 
 
@@ -260,9 +239,9 @@ def tools_body(tools: object) -> list[dict[str, Any]]:
         tool = _plain(tool)
         if not isinstance(tool, Mapping):
             raise fail(f"{where} must be a Tool or a dict, not {type(tool).__name__}")
-        if tool.get("type") != _FUNCTION:
-            raise fail(f"{where}.type must be {_FUNCTION!r}, not {tool.get('type')!r}")
-        function = tool.get(_FUNCTION)
+        if tool.get("type") != api.FUNCTION:
+            raise fail(f"{where}.type must be {api.FUNCTION!r}, not {tool.get('type')!r}")
+        function = tool.get(api.FUNCTION)
         if not isinstance(function, Mapping):
             raise fail(f"{where}.function is required: {{'name': ..., 'parameters': ...}}")
         name = function.get("name")
@@ -276,7 +255,7 @@ def tools_body(tools: object) -> list[dict[str, Any]]:
         _optional(function, "description", str, f"{where}.function")
         _optional(function, "parameters", Mapping, f"{where}.function")
         _optional(function, "strict", bool, f"{where}.function")
-        body.append({**tool, _FUNCTION: dict(function)})
+        body.append({**tool, api.FUNCTION: dict(function)})
     return body
 
 
@@ -288,34 +267,34 @@ def _optional(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> N
 
 def tool_choice_body(choice: object, tool_names: set[str] | None) -> Any:
     if isinstance(choice, str):
-        if choice not in _TOOL_CHOICES:
+        if choice not in api.TOOL_CHOICES:
             hint = (
                 f"; to force a tool pass the Tool itself or {_forced(choice)}"
                 if tool_names and choice in tool_names
                 else ""
             )
-            modes = ", ".join(map(repr, _TOOL_CHOICES))
+            modes = ", ".join(map(repr, api.TOOL_CHOICES))
             raise fail(f"tool_choice must be {modes} or a tool, not {choice!r}{hint}")
-        if choice == _REQUIRED and not tool_names:
+        if choice == api.REQUIRED and not tool_names:
             raise fail(f"tool_choice={choice!r} needs tools")
         return choice
     if isinstance(choice, Tool):
         name: object = choice.name
-    elif isinstance(choice, Mapping) and choice.get("type") == _FUNCTION:
-        function = choice.get(_FUNCTION)
+    elif isinstance(choice, Mapping) and choice.get("type") == api.FUNCTION:
+        function = choice.get(api.FUNCTION)
         name = function.get("name") if isinstance(function, Mapping) else None
     else:
-        modes = ", ".join(map(repr, _TOOL_CHOICES))
+        modes = ", ".join(map(repr, api.TOOL_CHOICES))
         raise fail(f"tool_choice must be {modes}, a Tool or {_forced('...')}, not {choice!r}")
     if not isinstance(name, str) or tool_names is None or name not in tool_names:
         raise fail(f"tool_choice names tool {name!r}, which is not among the tools passed")
-    return {"type": _FUNCTION, _FUNCTION: {"name": name}}
+    return {"type": api.FUNCTION, api.FUNCTION: {"name": name}}
 
 
 def _forced(name: str) -> str:
     """How a tool_choice that forces the tool *name* is spelled."""
     shown = name if name == "..." else repr(name)
-    return f"{{'type': {_FUNCTION!r}, {_FUNCTION!r}: {{'name': {shown}}}}}"
+    return f"{{'type': {api.FUNCTION!r}, {api.FUNCTION!r}: {{'name': {shown}}}}}"
 
 
 def response_format_body(value: object) -> dict[str, Any]:
@@ -325,21 +304,21 @@ def response_format_body(value: object) -> dict[str, Any]:
             f"response_format must be a JsonSchemaFormat or a dict, not {type(value).__name__}"
         )
     kind = value.get("type")
-    if kind == _TEXT_FORMAT:
+    if kind == api.TEXT_FORMAT:
         return dict(value)
-    if kind != _JSON_SCHEMA:
+    if kind != api.JSON_SCHEMA:
         raise fail(
-            f"response_format.type must be {_JSON_SCHEMA!r} or {_TEXT_FORMAT!r}, not {kind!r} "
+            f"response_format.type must be {api.JSON_SCHEMA!r} or {api.TEXT_FORMAT!r}, not {kind!r} "
             "(the API has no JSON mode without a schema)"
         )
-    inner = value.get(_JSON_SCHEMA)
-    where = f"response_format.{_JSON_SCHEMA}"
+    inner = value.get(api.JSON_SCHEMA)
+    where = f"response_format.{api.JSON_SCHEMA}"
     if not isinstance(inner, Mapping):
         raise fail(f"{where} is required: {{'name': ..., 'schema': {{...}}}}")
     _text(inner.get("name"), f"{where}.name")
     if not isinstance(inner.get("schema"), Mapping):
         raise fail(f"{where}.schema must be a JSON Schema dict")
-    return {**value, _JSON_SCHEMA: dict(inner)}
+    return {**value, api.JSON_SCHEMA: dict(inner)}
 
 
 # -- the whole request -------------------------------------------------------------------
@@ -392,7 +371,7 @@ def chat_body(
     names: set[str] | None = None
     if tools is not None:
         body["tools"] = tools_body(tools)
-        names = {tool[_FUNCTION]["name"] for tool in body["tools"]}
+        names = {tool[api.FUNCTION]["name"] for tool in body["tools"]}
     if tool_choice is not None:
         body["tool_choice"] = tool_choice_body(tool_choice, names)
     if user is not None:

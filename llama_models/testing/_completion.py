@@ -13,9 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._replies import ChatReply, compact_json, fragments_of
-from ._validation import message_text
-from ._wire_values import (
+from ..types._values import (
     ASSISTANT,
     COMPLETE,
     METRICS,
@@ -25,6 +23,8 @@ from ._wire_values import (
     TEXT_DELTA,
     TOOL_CALL_DELTA,
 )
+from ._replies import ChatReply, compact_json, fragments_of
+from ._validation import message_text
 
 __all__ = ["Completion"]
 

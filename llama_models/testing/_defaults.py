@@ -19,9 +19,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..types._values import AUTO, JSON_SCHEMA, LENGTH, NONE, TOOL, USER
 from ._replies import ChatReply
 from ._validation import message_text
-from ._wire_values import AUTO, JSON_SCHEMA, LENGTH, NONE, TOOL, USER
 
 __all__ = ["default_reply", "schema_instance"]
 

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-from ._wire_values import STOP, TOOL_CALLS
+from ..types._values import STOP, TOOL_CALLS
 
 __all__ = ["ChatReply", "ReplyQueue", "ScriptedToolCall", "compact_json", "fragments_of"]
 

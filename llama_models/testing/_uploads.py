@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
-from ._wire_values import MIME_TYPES, PURPOSES
+from ..types._values import MIME_TYPES, PURPOSES
 
 if TYPE_CHECKING:
     from ._routes import Call

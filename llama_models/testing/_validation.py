@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._wire_values import (
+from ..types._values import (
     ASSISTANT,
     FUNCTION,
     IMAGE_URL,

@@ -1,4 +1,4 @@
-"""The tag and enum values of the Llama API's JSON that the fake reads and writes.
+"""The tag and enum values of the Llama API's JSON, as the SDK and the fake server use them.
 
 Every value is read once, at import, from the ``Literal`` types of the attrs
 classes in `llama_models.types`, the one place the SDK spells them, so the fake
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import typing
 
-from ..types._wire import tag_of, tags_of
-from ..types.chat import StreamEvent, TextDelta, ToolCallDelta
-from ..types.messages import (
+from ._wire import tag_of, tags_of
+from .chat import StreamEvent, TextDelta, ToolCallDelta
+from .messages import (
     AssistantMessage,
     ImageContent,
     JsonSchemaFormat,
@@ -25,7 +25,7 @@ from ..types.messages import (
     ToolMessage,
     UserMessage,
 )
-from ..types.uploads import UploadMimeType, UploadPurpose
+from .uploads import UploadMimeType, UploadPurpose
 
 __all__ = [
     "ASSISTANT",
