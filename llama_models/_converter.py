@@ -63,9 +63,12 @@ __all__ = [
 
 Codec = Literal["auto", "json", "orjson"]
 
-# The key under which a structuring hook hands the generated code the WireInfo
-# of an object; no JSON key can be the empty string's neighbour "\x00".
-_WIRE_KEY = "\x00wire"
+# The key under which a structuring hook hands the generated code the WireInfo of an
+# object. It is only added to a copy of an object that is unusual (unknown keys, or a
+# default sent explicitly); a server that sent this very key would see it kept among the
+# unknown ones. (cattrs before
+# 26 writes the key into the generated source as it is: no control characters.)
+_WIRE_KEY = "__llama_models_wire__"
 _ABSENT = object()
 _EMPTY: tuple[None, list[Any]] = (None, [])
 

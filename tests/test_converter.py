@@ -261,3 +261,12 @@ def test_a_detailed_error_names_every_failing_field() -> None:
     assert "ModelList.data[0].id" in str(caught.value)
     assert "ModelList.data[0].created" in str(caught.value)
     assert isinstance(caught.value.__cause__, cattrs.ClassValidationError)
+
+
+def test_a_key_named_like_the_converters_own_is_kept_as_unknown() -> None:
+    """The key the converter uses inside its hooks is, from a server, just an unknown key."""
+    data = {"id": "m", "created": 1, "object": "model", "owned_by": "Meta"}
+    data["__llama_models_wire__"] = {"x": 1}
+    model = structure(CONVERTER, data, Model)
+    assert model.extra_fields == {"__llama_models_wire__": {"x": 1}}
+    assert model.to_dict() == data
