@@ -213,7 +213,7 @@ class AsyncLlamaClient:
     async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]:
         """The converter and JSON decoder of this client (starting it if need be)."""
         transport = self._transport or await self._start()
-        return transport.converter, transport.loads
+        return transport.converter, transport.loads_text
 
     async def _stream(
         self,
@@ -248,7 +248,7 @@ class AsyncLlamaClient:
             max_line_bytes=config.max_response_bytes,
             retries=retries,
             converter=transport.converter,
-            loads=transport.loads,
+            loads=transport.loads_text,
         )
 
     def _request(

@@ -153,15 +153,15 @@ def _orjson_installed() -> bool:
     return importlib.util.find_spec("orjson") is not None
 
 
-def json_loads(converter: cattrs.Converter) -> Callable[[bytes | str], Any]:
-    """The JSON decoder of *converter*'s codec: orjson's, or the standard library's."""
+def json_loads(converter: cattrs.Converter) -> Callable[[bytes], Any]:
+    """The decoder of *converter*'s codec for a response body (UTF-8, maybe with a BOM)."""
     if _uses_orjson(converter):
         import orjson
 
         decode = orjson.loads
 
-        def loads(raw: bytes | str) -> Any:
-            if raw[:3] == b"\xef\xbb\xbf":  # a byte-order mark, which orjson refuses
+        def loads(raw: bytes) -> Any:
+            if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, which orjson refuses
                 raw = raw[3:]
             return decode(raw)
 
@@ -169,6 +169,20 @@ def json_loads(converter: cattrs.Converter) -> Callable[[bytes | str], Any]:
     from ._protocol import decode_json
 
     return decode_json
+
+
+def json_loads_text(converter: cattrs.Converter) -> Callable[[str], Any]:
+    """The decoder of *converter*'s codec for JSON text: a stream event, a model's reply.
+
+    The codec's own function, with nothing around it: it runs once per stream chunk.
+    """
+    if _uses_orjson(converter):
+        import orjson
+
+        return orjson.loads
+    import json
+
+    return json.JSONDecoder().decode
 
 
 def json_dumps(converter: cattrs.Converter) -> Callable[[Any], bytes]:

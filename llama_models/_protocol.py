@@ -177,14 +177,12 @@ def status_error(
     return cls(message, **common)
 
 
-def decode_json(raw: bytes | str) -> Any:
-    """Decode JSON text, or a body sent as UTF-8 (the API's encoding) without sniffing.
+def decode_json(raw: bytes) -> Any:
+    """Decode a JSON body sent as UTF-8 (the API's encoding) without sniffing for others.
 
     ``json.loads`` on bytes first guesses among UTF-8, -16 and -32; decoding UTF-8
     up front and calling the decoder directly skips that on every response.
     """
-    if isinstance(raw, str):  # an event of a stream, already text
-        return _decode(raw)
     if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark: let json sort it out
         return json.loads(raw)
     return _decode(raw.decode())

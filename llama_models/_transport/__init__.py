@@ -23,7 +23,7 @@ from yarl import URL
 
 from .. import _protocol as proto
 from .._config import ClientConfig, validate_headers, validate_timeout
-from .._converter import default_converter, json_dumps, json_loads, structure
+from .._converter import default_converter, json_dumps, json_loads, json_loads_text, structure
 from .._inflight import CLOSED, TIMEOUT, InFlight
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
@@ -65,9 +65,11 @@ class Transport:
             total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
         )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
-        #: The converter that structures answers, and the JSON decoder of its codec.
+        #: The converter that structures answers, and its codec's decoders (of a body,
+        #: and of text such as a stream event) and encoder.
         self.converter = converter = config.converter or default_converter()
         self.loads = json_loads(converter)
+        self.loads_text = json_loads_text(converter)
         self.dumps = json_dumps(converter)
         self._headers: dict[str, str] = {
             "User-Agent": user_agent(),
