@@ -19,6 +19,7 @@ pytest users get a ready-made ``fake_llama_api`` fixture from
 """
 
 from ._faults import Fault
+from ._limits import RateLimitRule, RateLimitStats
 from ._recording import RecordedRequest
 from ._replies import ChatReply, ScriptedToolCall
 from ._server import FakeLlamaAPI
@@ -28,6 +29,8 @@ __all__ = [
     "ChatReply",
     "FakeLlamaAPI",
     "Fault",
+    "RateLimitRule",
+    "RateLimitStats",
     "RecordedRequest",
     "ScriptedToolCall",
     "UploadedFile",
