@@ -10,7 +10,7 @@ client-side limiter ``RateLimit(requests_per_minute=..., window=...)`` when this
 ``llama_models`` has it (otherwise that half prints "limiter not available").
 
     python bench/ratelimit.py [--window 3] [--calls 200] [--limits 10,60,3000]
-                              [--max-retries N] [--only without|with]
+                              [--max-retries N] [--only without|with] [--results PATH]
 
 Reported per scenario: the 429s the server sent, the calls that succeeded and that failed
 (by error type), the wall time in windows, and the useful throughput: successes per window
@@ -166,6 +166,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-retries", type=int, default=None, help="the clients' max_retries (default: theirs)"
     )
     parser.add_argument("--only", choices=HALVES, help="run one half only")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help=f"where to write the table ({RESULTS.name})"
+    )
     args = parser.parse_args(argv)
     if not (math.isfinite(args.window) and args.window > 0):
         parser.error("--window must be a finite number of seconds > 0")
@@ -207,8 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines.append(outcome.row())
     report = "\n".join([*lines, "", *notes])
     print(report)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(report + "\n")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(report + "\n")
     return 0
 
 

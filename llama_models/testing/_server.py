@@ -71,7 +71,7 @@ class FakeLlamaAPI:
         rate_limit: Enforce this limit on chat completions, per model; then only they
             carry ``x-ratelimit-*`` headers. Without it, every answer reports a 60 s
             window of 3,000 requests and 2,500,000 tokens that is never enforced.
-        clock: Seconds for the rate-limit windows (default :func:`time.monotonic`); a
+        clock: Seconds for the rate-limit windows (default ``time.monotonic``); a
             callable a test advances itself slides the window without sleeping.
 
     Attributes:
