@@ -1,7 +1,7 @@
 """Serve the fake Llama API from the command line.
 
 ``python -m llama_models.testing [--host 127.0.0.1] [--port 0] [--api-key KEY] [--models N]
-[--stream-chunks N]`` prints ``serving on http://HOST:PORT/v1`` (always the first line, for
+[--stream-chunks N] [--rpm N] [--tpm N] [--window S] [--retry-after]`` prints ``serving on http://HOST:PORT/v1`` (always the first line, for
 programs that start it), then the line to paste into another shell so that the SDK and the
 ``llama-models`` command talk to it::
 
@@ -13,6 +13,9 @@ programs that start it), then the line to paste into another shell so that the S
 answered with the same text reply of N ``progress`` events (N + 3 events with ``start``,
 ``complete`` and ``metrics``), each delta the text ``"word "``. Plain chat completions keep
 the default reply.
+
+``--rpm``, ``--tpm``, ``--window`` and ``--retry-after`` enforce a `RateLimitRule` (any one
+of them does; the others keep the rule's defaults), and the second line then describes it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import math
 import shlex
 import signal
 import sys
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from ._limits import RateLimitRule
 from ._replies import ChatReply
 from ._server import FakeLlamaAPI
 
@@ -64,12 +69,50 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="answer every streamed chat completion with a text reply of N chunks "
         "(for benchmarks; plain chat completions keep the default reply)",
     )
+    limits = parser.add_argument_group(
+        "rate limit", "enforce a limit per model on chat completions (any of these flags does)"
+    )
+    limits.add_argument("--rpm", type=int, metavar="N", help="requests per window (3000)")
+    limits.add_argument("--tpm", type=int, metavar="N", help="tokens per window (2500000)")
+    limits.add_argument(
+        "--window", type=float, metavar="S", help="window length in seconds (60; 3 = a fast minute)"
+    )
+    limits.add_argument(
+        "--retry-after", action="store_true", help="send Retry-After on 429s (the API sends none)"
+    )
     args = parser.parse_args(argv)
     if args.models < 0:
         parser.error("--models must be >= 0")
     if args.stream_chunks is not None and args.stream_chunks < 1:
         parser.error("--stream-chunks must be >= 1")
+    for flag, value in (("--rpm", args.rpm), ("--tpm", args.tpm)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be >= 1")
+    if args.window is not None and not (math.isfinite(args.window) and args.window > 0):
+        parser.error("--window must be a finite number of seconds > 0")
+    args.rate_limit = rate_limit_rule(args)
     return args
+
+
+def rate_limit_rule(args: argparse.Namespace) -> RateLimitRule | None:
+    """The rule the rate-limit flags ask for, or ``None`` when none was given."""
+    given = {
+        name: value
+        for name, value in (("requests", args.rpm), ("tokens", args.tpm), ("window", args.window))
+        if value is not None
+    }
+    if not given and not args.retry_after:
+        return None
+    return RateLimitRule(**given, retry_after=args.retry_after)
+
+
+def describe_rule(rule: RateLimitRule) -> str:
+    """One line that says what the server enforces."""
+    retry_after = ", with Retry-After" if rule.retry_after else ""
+    return (
+        f"Rate limit per model: {rule.requests} requests and {rule.tokens} tokens "
+        f"in any {rule.window:g} s{retry_after}."
+    )
 
 
 def stream_reply_middleware(server: FakeLlamaAPI, chunks: int) -> Middleware:
@@ -127,7 +170,8 @@ async def _serve(args: argparse.Namespace) -> None:
         # Windows has no loop signal handlers; Ctrl-C arrives as KeyboardInterrupt there.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    server = FakeLlamaAPI(api_key=args.api_key, host=args.host, port=args.port)
+    rule = args.rate_limit
+    server = FakeLlamaAPI(api_key=args.api_key, host=args.host, port=args.port, rate_limit=rule)
     server.add_synthetic_models(args.models)
     if args.stream_chunks is not None:
         server.app.middlewares.append(stream_reply_middleware(server, args.stream_chunks))
@@ -135,8 +179,10 @@ async def _serve(args: argparse.Namespace) -> None:
         line = environment_line(
             server.api_key, client_base_url(server, args.host), windows=sys.platform == "win32"
         )
+        limit = "" if rule is None else describe_rule(rule) + "\n"
         print(  # one write, so the block arrives whole even with PYTHONUNBUFFERED set
             f"serving on {server.base_url}\n"
+            f"{limit}"
             "To point the SDK and the llama-models command at it, paste into another shell:\n"
             f"  {line}\n"
             "Ctrl-C stops the server.\n",

@@ -26,7 +26,7 @@ from ..types._values import (
 from ._replies import ChatReply, compact_json, fragments_of
 from ._validation import message_text
 
-__all__ = ["Completion"]
+__all__ = ["Completion", "prompt_tokens"]
 
 _EMPTY_TEXT: Mapping[str, str] = {"type": TEXT_DELTA, "text": ""}
 # A placeholder for the fragment in an event template; JSON always escapes NUL.
@@ -44,12 +44,11 @@ class Completion:
     completion_tokens: int
 
     @classmethod
-    def build(cls, reply: ChatReply, messages: Sequence[Mapping[str, Any]]) -> Completion:
-        """Give `reply` a fresh id and count the tokens of the prompt `messages` and of it.
+    def build(cls, reply: ChatReply, prompt: int) -> Completion:
+        """Give `reply` a fresh id and count its tokens; `prompt` is the prompt's count.
 
         A token is a whitespace-separated word: rough, but deterministic.
         """
-        prompt = sum(_message_tokens(message) for message in messages)
         completion = _words(reply.content) + sum(
             _words(call.name) + _words(call.arguments) for call in reply.calls
         )
@@ -119,6 +118,11 @@ class Completion:
     def _template(self, delta: Mapping[str, Any]) -> tuple[bytes, bytes]:
         head, tail = self._event(PROGRESS, delta).split(_MARK_JSON)
         return head, tail
+
+
+def prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
+    """The tokens of the prompt `messages`: their words, tool-call arguments included."""
+    return sum(_message_tokens(message) for message in messages)
 
 
 def _message_tokens(message: Mapping[str, Any]) -> int:

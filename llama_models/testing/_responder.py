@@ -8,12 +8,12 @@ import hmac
 from aiohttp import web
 
 from ._faults import Fault
+from ._limiter import RateLimiter
 from ._models import ModelTable
 from ._replies import ReplyQueue
 from ._routes import JSON_CONTENT_TYPE, Call, Router, error_response
 from ._stream import misplaced_fault_detail
 from ._uploads import UploadStore
-from ._window import RateLimitWindow
 
 __all__ = ["Responder"]
 
@@ -25,13 +25,13 @@ class Responder:
         self,
         api_key: bytes,
         router: Router,
-        window: RateLimitWindow,
+        limits: RateLimiter,
         replies: ReplyQueue,
         uploads: UploadStore,
     ) -> None:
         self._api_key_bytes = api_key
         self._router = router
-        self._window = window
+        self._limits = limits
         self._replies = replies
         self._uploads = uploads
 
@@ -75,7 +75,7 @@ class Responder:
             headers,
             table,
             replies=self._replies,
-            window=self._window,
+            limits=self._limits,
             released=released,
             stream_fault=fault,
             uploads=self._uploads,
@@ -91,4 +91,4 @@ class Responder:
         )
 
     def _rate_limit_headers(self) -> dict[str, str]:
-        return {"Content-Type": JSON_CONTENT_TYPE, **self._window.headers()}
+        return {"Content-Type": JSON_CONTENT_TYPE, **self._limits.common_headers()}

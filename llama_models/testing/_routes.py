@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     import asyncio
 
     from ._faults import Fault
+    from ._limiter import RateLimiter
     from ._replies import ReplyQueue
-    from ._window import RateLimitWindow
 
 __all__ = ["ROUTES", "Call", "Route", "Router", "error_body", "error_response"]
 
@@ -51,8 +51,8 @@ class Call:
     models: ModelTable
     #: Scripted chat replies, taken first in, first out.
     replies: ReplyQueue = attrs.field(kw_only=True)
-    #: The rate-limit window, which counts the tokens of each chat completion.
-    window: RateLimitWindow = attrs.field(kw_only=True)
+    #: Rate limits: they count each chat completion and may refuse it.
+    limits: RateLimiter = attrs.field(kw_only=True)
     #: Set when the server stops; long waits in a handler end on it.
     released: asyncio.Event = attrs.field(kw_only=True)
     #: A stream fault the request drew, for a streaming handler to carry out.

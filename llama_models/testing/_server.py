@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -14,6 +15,8 @@ from aiohttp import web
 from ._fault_actions import apply_fault
 from ._faults import STREAM_KINDS, Fault, QueuedFault
 from ._ledger import Ledger
+from ._limiter import RateLimiter
+from ._limits import RateLimitRule, RateLimitStats
 from ._models import DEFAULT_MODELS, ModelTable, synthetic_models
 from ._recording import ConnectionTracker, RecordedRequest
 from ._replies import ChatReply, ReplyQueue
@@ -21,7 +24,6 @@ from ._responder import Responder
 from ._routes import ROUTES, Router
 from ._threaded import BackgroundLoop
 from ._uploads import UploadedFile, UploadStore
-from ._window import RateLimitWindow
 
 __all__ = ["FakeLlamaAPI"]
 
@@ -49,7 +51,8 @@ class FakeLlamaAPI:
     call of the chosen (or first) tool; after a tool result, ``The tool returned:
     <content>``; otherwise ``You said: <last user text>``. ``max_completion_tokens`` cuts
     a default text to that many words (stop reason ``length``). Tokens are counted as
-    words and come off ``x-ratelimit-remaining-tokens``. Moderations flag the categories
+    words and come off ``x-ratelimit-remaining-tokens``; limits are enforced only with a
+    :class:`RateLimitRule`. Moderations flag the categories
     a small keyword table finds (``privacy`` for "password", ``self-harm`` for "hurt
     myself", …).
 
@@ -65,6 +68,11 @@ class FakeLlamaAPI:
         port: The port to listen on; ``0`` picks a free one.
         send_request_id: Add ``x-request-id: req_<32 hex digits>`` to every response.
             The real API documents no request-id header, so this is off by default.
+        rate_limit: Enforce this limit on chat completions, per model; then only they
+            carry ``x-ratelimit-*`` headers. Without it, every answer reports a 60 s
+            window of 3,000 requests and 2,500,000 tokens that is never enforced.
+        clock: Seconds for the rate-limit windows (default ``time.monotonic``); a
+            callable a test advances itself slides the window without sleeping.
 
     Attributes:
         app: The underlying :class:`aiohttp.web.Application`, for mounting the fake in
@@ -79,9 +87,12 @@ class FakeLlamaAPI:
         host: str = "127.0.0.1",
         port: int = 0,
         send_request_id: bool = False,
+        rate_limit: RateLimitRule | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
+        self._limits = RateLimiter(rate_limit, clock)  # checks its arguments first
         self._api_key = api_key
         self._api_key_bytes = api_key.encode()
         self._host = host
@@ -94,9 +105,8 @@ class FakeLlamaAPI:
         self._ledger = Ledger()
         self._replies = ReplyQueue()
         self._uploads = UploadStore()
-        self._window = RateLimitWindow()
         self._responder = Responder(
-            self._api_key_bytes, Router(ROUTES), self._window, self._replies, self._uploads
+            self._api_key_bytes, Router(ROUTES), self._limits, self._replies, self._uploads
         )
         self._released: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
@@ -323,6 +333,15 @@ class FakeLlamaAPI:
     def pending_replies(self) -> int:
         """How many queued replies no chat completion has used yet."""
         return len(self._replies)
+
+    @property
+    def rate_limit_stats(self) -> dict[str, RateLimitStats]:
+        """Chat completions admitted and refused with a 429, and their tokens, per model.
+
+        Without a rate limit nothing is refused; requests rejected as invalid or answered
+        by a queued fault are not counted. A snapshot, safe to read from any thread.
+        """
+        return self._limits.stats()
 
     @property
     def files(self) -> dict[str, UploadedFile]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 REQUEST_LIMIT = 3000
 TOKEN_LIMIT = 2_500_000
@@ -12,15 +13,16 @@ WINDOW_SECONDS = 60.0
 class RateLimitWindow:
     """Counts requests and tokens in the current window and renders the headers."""
 
-    def __init__(self) -> None:
-        self._start = time.monotonic()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._start = clock()
         self._requests = 0
         # Stays 0 until an endpoint that reports token usage (chat) adds to it.
         self.tokens = 0
 
     def headers(self) -> dict[str, str]:
         """Count one request and return the rate-limit headers for its response."""
-        now = time.monotonic()
+        now = self._clock()
         if now - self._start >= WINDOW_SECONDS:
             self._start = now
             self._requests = 0
