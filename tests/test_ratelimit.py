@@ -357,3 +357,31 @@ def test_a_request_body_is_estimated_from_its_json() -> None:
     without = estimate_tokens({"messages": HELLO}, completion=False)
     with_tools = estimate_tokens({"messages": HELLO, "tools": tools}, completion=False)
     assert with_tools - without >= len(json.dumps(tools)) // 4 - 1
+
+
+class _Clock:
+    """A monotonic clock moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_booking_leaves_the_window_a_window_after_its_answer() -> None:
+    """A request is counted until a window after its answer, which may come long after booking."""
+    from llama_models._ratelimit._store import Budget, Grant, Outcome, Wait
+
+    clock = _Clock()
+    store = LocalRateLimitStore(clock)
+    budget = Budget(requests=1, tokens=None, window=60.0)
+    grant = await store.acquire("m", 1, budget)
+    assert isinstance(grant, Grant)
+    clock.now += 45  # it waited for a connection, or the server took its time
+    await store.report("m", grant, Outcome.ANSWERED, budget)
+    clock.now += 30  # 75 s after booking, 30 s after the answer
+    waiting = await store.acquire("m", 1, budget)
+    assert waiting == Wait(30.0)
+    clock.now += 30
+    assert isinstance(await store.acquire("m", 1, budget), Grant)

@@ -116,6 +116,9 @@ class RateLimitStore(Protocol):
     ) -> None:
         """Record what became of *grant*, and what the server said of the budget.
 
+        The request's booking moves to now: it was booked before it waited for
+        a connection and was sent, and the server counted it at some moment up
+        to its answer, so it leaves the window one window after the answer.
         A 429 (`Outcome.LIMITED`) for a request booked after the last one
         starts a new pause, longer with each in a row; a 429 for a request
         booked before it belongs to the same storm and changes nothing. An
@@ -163,9 +166,21 @@ class _Book:
         entries = self.entries
         while entries and entries[0][0] <= since:
             _at, tokens, entry, counts = entries.popleft()
-            del self.by_id[int(entry)]
+            if int(entry) > 0:  # a moved booking's old place has a negative id
+                del self.by_id[int(entry)]
             self.tokens -= int(tokens)
             self.requests -= bool(counts)
+
+    def restamp(self, entry: int, at: float) -> None:
+        """Move *entry*'s booking to *at*: the old one stays in the log, counting nothing."""
+        item = self.by_id.get(entry)
+        if item is None or item[0] == at:
+            return
+        tokens, counts = int(item[1]), bool(item[3])
+        item[1], item[2], item[3] = 0, -entry, False  # by_id no longer finds it
+        self.tokens -= tokens
+        self.requests -= counts
+        self.book(at, tokens, entry, counts)
 
     def book(self, at: float, tokens: int, entry: int, counts: bool) -> None:
         item: list[float | int | bool] = [at, tokens, entry, counts]
@@ -251,6 +266,7 @@ class LocalRateLimitStore:
             now = self._clock()
             book = self._book(bucket)
             entry = int(grant.entry)
+            book.restamp(entry, now)
             if outcome is Outcome.LIMITED:
                 if grant.at >= book.last_strike:
                     book.strikes += 1
