@@ -4,13 +4,14 @@ For each limit (10, 60 and 3,000 requests per minute by default), 200 asyncio ta
 one chat completion through one `AsyncLlamaClient`, all started at once, against the
 project's fake server enforcing that limit per model with a sliding window
 (`llama_models.testing.RateLimitRule`). The minute is scaled down: ``--window 3`` means "a
-minute is 3 s", so 10 RPM is 10 requests in any 3 s. Each limit runs twice: with the
-client's default settings (retries with backoff, no client-side limiter), and with the
-client-side limiter ``RateLimit(requests_per_minute=..., window=...)`` when this
-``llama_models`` has it (otherwise that half prints "limiter not available").
+minute is 3 s", so 10 RPM is 10 requests in any 3 s. Each limit runs three times: with the
+client's default settings (retries with backoff, no client-side limiter); with the
+client-side limiter told the limit, ``RateLimit(requests_per_minute=..., window=...)``; and
+with the limiter told nothing, ``RateLimit(window=...)``, learning the limit from the
+``x-ratelimit-*`` headers ("adaptive").
 
     python bench/ratelimit.py [--window 3] [--calls 200] [--limits 10,60,3000]
-                              [--max-retries N] [--only without|with] [--results PATH]
+                              [--max-retries N] [--only without|with|adaptive] [--results PATH]
 
 Reported per scenario: the 429s the server sent, the calls that succeeded and that failed
 (by error type), the wall time in windows, and the useful throughput: successes per window
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import importlib
 import math
 import platform
 import sys
@@ -34,13 +34,18 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from llama_models import AsyncLlamaClient
+from llama_models import AsyncLlamaClient, RateLimit
 from llama_models.testing import FakeLlamaAPI, RateLimitRule
 
 MODEL = "Llama-3.3-70B-Instruct"
 MESSAGES = [{"role": "user", "content": "Hello"}]
 RESULTS = Path(__file__).resolve().parent / "results" / "ratelimit.md"
-HALVES = ("without", "with")
+HALVES = ("without", "with", "adaptive")
+LABELS = {
+    "without": "without limiter",
+    "with": "limiter, told the limit",
+    "adaptive": "limiter, adaptive",
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class Outcome:
         kinds = ", ".join(f"{n} {name}" for name, n in sorted(self.failures.items()))
         failures = f"{failed} ({kinds})" if failed else "0"
         return (
-            f"| {self.limit:,} | {self.half} limiter | {self.rejected:,} | {self.succeeded} "
+            f"| {self.limit:,} | {LABELS[self.half]} | {self.rejected:,} | {self.succeeded} "
             f"| {failures} | {self.windows:.1f} | {self.per_window:.1f} "
             f"| {self.per_window / self.limit:.2f} |"
         )
@@ -84,14 +89,6 @@ class Outcome:
 
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def limiter_class() -> Any | None:
-    """The client-side limiter's settings class, or ``None`` when this SDK has none.
-
-    Looked up by name so that this script runs, and type-checks, on SDKs without it.
-    """
-    return getattr(importlib.import_module("llama_models"), "RateLimit", None)
 
 
 async def storm(client: AsyncLlamaClient, calls: int) -> tuple[int, dict[str, int]]:
@@ -116,11 +113,9 @@ def run_scenario(limit: int, half: str, args: argparse.Namespace) -> Outcome:
     if args.max_retries is not None:
         options["max_retries"] = args.max_retries
     if half == "with":
-        rate_limit = limiter_class()
-        assert rate_limit is not None
-        options["rate_limit"] = rate_limit(
-            requests_per_minute=limit, tokens_per_minute=None, window=window
-        )
+        options["rate_limit"] = RateLimit(requests_per_minute=limit, window=window)
+    elif half == "adaptive":
+        options["rate_limit"] = RateLimit(window=window)
     rule = RateLimitRule(requests=limit, window=window)
     with FakeLlamaAPI(rate_limit=rule) as api:
 
@@ -194,21 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "| successes/window | of the limit |",
         "|---:|---|---:|---:|---|---:|---:|---:|",
     ]
-    notes = []
-    has_limiter = limiter_class() is not None
     for half in HALVES:
         if args.only not in (None, half):
             continue
-        if half == "with" and not has_limiter:
-            notes.append("limiter not available: this llama_models has no RateLimit")
-            lines += [f"| {limit:,} | with limiter | pending | | | | | |" for limit in args.limits]
-            continue
         for limit in args.limits:
-            progress(f"[{limit} RPM, {half} limiter] {args.calls} calls ...")
+            progress(f"[{limit} RPM, {LABELS[half]}] {args.calls} calls ...")
             outcome = run_scenario(limit, half, args)
-            progress(f"[{limit} RPM, {half} limiter] done in {outcome.seconds:.1f} s")
+            progress(f"[{limit} RPM, {LABELS[half]}] done in {outcome.seconds:.1f} s")
             lines.append(outcome.row())
-    report = "\n".join([*lines, "", *notes])
+    report = "\n".join(lines)
     print(report)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(report + "\n")
