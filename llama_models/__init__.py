@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncLlamaClient
+from ._hooks import RequestAttempt
 from ._sync import LlamaClient
 from ._sync._stream import ChatCompletionStream
 from .errors import (
@@ -101,6 +102,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
+    "RequestAttempt",
     "StreamInterruptedError",
     "StructureError",
     "StructuredOutputError",

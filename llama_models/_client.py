@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -20,6 +21,7 @@ from ._config import (
     validate_idle_timeout,
     validate_timeout,
 )
+from ._hooks import RequestHook
 from ._protocol import RequestSpec
 from ._resources.chat import AsyncChat
 from ._resources.models import AsyncModels
@@ -33,7 +35,9 @@ if TYPE_CHECKING:
     import cattrs
 
     from ._chat_stream import AsyncChatCompletionStream
+    from ._instrument import Instrumentation
     from ._transport import Transport
+    from .otel import Telemetry
 
 T = TypeVar("T")
 
@@ -91,6 +95,15 @@ class AsyncLlamaClient:
             since they may hold personal data).
         converter: the cattrs converter that turns JSON into objects and back
             (see `make_converter`); ``llama_models.converter`` when ``None``.
+        hooks: plain callables, each called with a `RequestAttempt` after every
+            attempt of every call (see the observability guide). They run on
+            the event loop sending the request; one that raises is logged and
+            the call goes on. Coroutine functions are refused.
+        hook_bodies: give the hooks the request and response bodies (off by
+            default, since they may hold personal data).
+        telemetry: a `llama_models.otel.Telemetry` to trace every call and
+            record its metrics with OpenTelemetry (``pip install
+            llama-models-client[otel]``).
     """
 
     models: AsyncModels
@@ -121,6 +134,9 @@ class AsyncLlamaClient:
         allow_insecure_http: bool = False,
         log_bodies: bool = False,
         converter: cattrs.Converter | None = None,
+        hooks: Iterable[RequestHook] | None = None,
+        hook_bodies: bool = False,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._config: ClientConfig = resolve_config(
             api_key=api_key,
@@ -137,6 +153,11 @@ class AsyncLlamaClient:
             idle_timeout=idle_timeout,
             converter=converter,
         )
+        self._telemetry: Instrumentation | None = None
+        if hooks is not None or hook_bodies or telemetry is not None:
+            from ._instrument import observe
+
+            self._config, self._telemetry = observe(self._config, hooks, hook_bodies, telemetry)
         self._http_session = http_session
         self._transport: Transport | None = None
         self._closed = False
@@ -207,7 +228,15 @@ class AsyncLlamaClient:
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
     ) -> APIResponse[T]:
-        transport = await self._start()
+        transport = self._transport or await self._start()
+        if self._telemetry is not None:
+            return await self._telemetry.request(
+                spec,
+                self._config.base_url,
+                functools.partial(
+                    transport.request, spec, cls, timeout=timeout, extra_headers=extra_headers
+                ),
+            )
         return await transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
 
     async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]:
@@ -218,6 +247,35 @@ class AsyncLlamaClient:
     async def _stream(
         self,
         spec: RequestSpec,
+        *,
+        timeout: float | None,
+        idle_timeout: float | None,
+        stream_timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> AsyncChatCompletionStream:
+        if self._telemetry is not None:
+            opening = functools.partial(
+                self._open_stream,
+                spec,
+                timeout=timeout,
+                idle_timeout=idle_timeout,
+                stream_timeout=stream_timeout,
+                extra_headers=extra_headers,
+            )
+            return await self._telemetry.stream(spec, self._config.base_url, opening)
+        return await self._open_stream(
+            spec,
+            None,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
+            stream_timeout=stream_timeout,
+            extra_headers=extra_headers,
+        )
+
+    async def _open_stream(
+        self,
+        spec: RequestSpec,
+        stream_class: type[AsyncChatCompletionStream] | None,
         *,
         timeout: float | None,
         idle_timeout: float | None,
@@ -239,7 +297,7 @@ class AsyncLlamaClient:
         body, retries = await transport.open_stream(
             spec, timeout=timeout, extra_headers=extra_headers, deadline=deadline
         )
-        return AsyncChatCompletionStream(
+        return (stream_class or AsyncChatCompletionStream)(
             body,
             loop=loop,
             inflight=transport.inflight(),
@@ -262,7 +320,7 @@ class AsyncLlamaClient:
         # A plain function returning the transport's coroutine: one frame fewer to
         # re-enter each time a request resumes.
         transport = self._transport
-        if transport is None:
+        if transport is None or self._telemetry is not None:
             return self._first_request(spec, cls, timeout, extra_headers)
         return transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
 

@@ -88,6 +88,9 @@ class ClientConfig:
     idle_timeout: float | None = None
     # A cattrs.Converter made by make_converter(), or None for the default one.
     converter: Any = None
+    # Request hooks (see _hooks), checked by the client, and whether they see bodies.
+    hooks: tuple[Any, ...] = ()
+    hook_bodies: bool = False
 
 
 def resolve_config(

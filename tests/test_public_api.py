@@ -73,8 +73,8 @@ def test_version_comes_from_the_distribution() -> None:
 
 
 def test_import_is_cheap() -> None:
-    """Importing the package loads neither aiohttp, asyncio, cattrs, anyio nor logging."""
-    heavy = ("aiohttp", "anyio", "asyncio", "cattrs", "logging", "yarl")
+    """Importing the package loads neither aiohttp, asyncio, cattrs, anyio, logging nor opentelemetry."""
+    heavy = ("aiohttp", "anyio", "asyncio", "cattrs", "logging", "opentelemetry", "yarl")
     code = f"import sys, llama_models; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -24,6 +24,7 @@ from yarl import URL
 from .. import _protocol as proto
 from .._config import ClientConfig, validate_headers, validate_timeout
 from .._converter import default_converter, json_dumps, json_loads, json_loads_text, structure
+from .._hooks import AttemptReporter
 from .._inflight import CLOSED, TIMEOUT, InFlight
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
@@ -65,6 +66,7 @@ class Transport:
             total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
         )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._hooks = config.hooks
         #: The converter that structures answers, and its codec's decoders (of a body,
         #: and of text such as a stream event) and encoder.
         self.converter = converter = config.converter or default_converter()
@@ -175,24 +177,35 @@ class Transport:
             deadline, limit = stream_deadline, "at its stream_timeout"
         holders = binding.holders
         key = 0
+        reporter = None
+        if self._hooks:
+            reporter = AttemptReporter(
+                self._hooks, method, url, body, stream=stream, bodies=config.hook_bodies
+            )
         inflight.enter(task, deadline)
         retries = 0
         try:
             while True:
                 binding.seq = key = binding.seq + 1
                 holders[key] = None
+                if reporter is not None:
+                    reporter.start()
                 try:
                     status, resp_headers, raw, final_url, live = await self._attempt(
                         session, method, url, headers, body, stream, key
                     )
                 except AttemptFailed as failed:
                     del holders[key]
+                    if reporter is not None:
+                        reporter.failed(failed.error)
                     delay, why = self._delay_after_failure(
                         failed, method, retries, deadline - loop.time()
                     )
                 else:
                     if live is None:  # a live body gives its place back when it closes
                         del holders[key]
+                    if reporter is not None:
+                        reporter.response(status, resp_headers, raw, final_url)
                     if status < 300:
                         break
                     delay, why = self._delay_after_status(
@@ -204,6 +217,8 @@ class Transport:
                         retries,
                         deadline - loop.time(),
                     )
+                if reporter is not None:
+                    reporter.emit(will_retry=True)
                 self._log_retry(method, url, retries, delay, why)
                 await asyncio.sleep(delay)
                 retries += 1
@@ -211,6 +226,8 @@ class Transport:
             queued = key in holders and binding.queued(key)
             holders.pop(key, None)
             ended = inflight.leave(task)
+            if reporter is not None:
+                reporter.end(exc, ended)
             if ended == TIMEOUT:
                 cause = None if isinstance(exc, asyncio.CancelledError) else exc
                 raise APITimeoutError(
@@ -228,6 +245,8 @@ class Transport:
                 ) from None
             raise
         inflight.leave(task)
+        if reporter is not None:
+            reporter.emit(will_retry=False)
         if cls is None:
             return live, retries
         data = proto.parse_success(
