@@ -230,7 +230,7 @@ class AsyncLlamaClient:
     ) -> APIResponse[T]:
         transport = self._transport or await self._start()
         if self._telemetry is not None:
-            return await self._telemetry.request(
+            return await self._telemetry._request(
                 spec,
                 self._config.base_url,
                 functools.partial(
@@ -262,7 +262,7 @@ class AsyncLlamaClient:
                 stream_timeout=stream_timeout,
                 extra_headers=extra_headers,
             )
-            return await self._telemetry.stream(spec, self._config.base_url, opening)
+            return await self._telemetry._stream(spec, self._config.base_url, opening)
         return await self._open_stream(
             spec,
             None,

@@ -35,17 +35,17 @@ __all__ = ["Instrumentation", "OpenStream", "observe"]
 class Instrumentation:
     """The base of `llama_models.otel.Telemetry`: what a client calls around each call."""
 
-    def attempt_hook(self, record: RequestAttempt) -> None:
+    def _attempt_hook(self, record: RequestAttempt) -> None:
         """Called with every attempt of every call, like a request hook."""
         raise NotImplementedError
 
-    def request(
+    def _request(
         self, spec: RequestSpec, base_url: str, send: Callable[[], Awaitable[APIResponse[T]]]
     ) -> Coroutine[Any, Any, APIResponse[T]]:
         """Run *send* (the call for *spec*) under observation."""
         raise NotImplementedError
 
-    def stream(
+    def _stream(
         self, spec: RequestSpec, base_url: str, open_stream: OpenStream
     ) -> Coroutine[Any, Any, AsyncChatCompletionStream]:
         """Open a stream with *open_stream* and observe it until it ends."""
@@ -65,7 +65,7 @@ def observe(
         )
     checked = validate_hooks(hooks)
     if telemetry is not None:
-        checked = (*checked, telemetry.attempt_hook)
+        checked = (*checked, telemetry._attempt_hook)
     if not checked and not hook_bodies:
         return config, telemetry
     return attrs.evolve(config, hooks=checked, hook_bodies=bool(hook_bodies)), telemetry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._chat_stream import AsyncChatCompletionStream
+from .._chat_stream import _OPEN, AsyncChatCompletionStream
 
 if TYPE_CHECKING:
     from ._telemetry import Call
@@ -64,7 +64,7 @@ class TracedStream(AsyncChatCompletionStream):
             call.closed_early()
 
     def _client_closed(self) -> None:
-        call = self._take_call() if self._state == "open" else None
+        call = self._take_call() if self._state == _OPEN else None
         super()._client_closed()
         if call is not None:
             error = self._error

@@ -105,13 +105,13 @@ class Telemetry(Instrumentation):
     def __repr__(self) -> str:
         return f"Telemetry(capture_content={self.capture_content!r})"
 
-    def attempt_hook(self, record: RequestAttempt) -> None:
+    def _attempt_hook(self, record: RequestAttempt) -> None:
         """Add a ``retry`` event to the call's span for each attempt that is retried."""
         call = _CURRENT.get()
         if call is not None and record.will_retry:
             call.retried(record)
 
-    async def request(
+    async def _request(
         self, spec: RequestSpec, base_url: str, send: Callable[[], Awaitable[APIResponse[T]]]
     ) -> APIResponse[T]:
         """Send the call under its span."""
@@ -121,7 +121,7 @@ class Telemetry(Instrumentation):
         call.finish(response.data)
         return response
 
-    async def stream(
+    async def _stream(
         self, spec: RequestSpec, base_url: str, open_stream: OpenStream
     ) -> AsyncChatCompletionStream:
         """Open the stream under its span, which the stream ends when it ends."""
