@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from typing import Any
@@ -13,6 +14,7 @@ from llama_models import (
     APIConnectionError,
     APITimeoutError,
     AsyncLlamaClient,
+    ClientStateError,
     InternalServerError,
     InvalidArgumentError,
     LlamaClient,
@@ -207,3 +209,32 @@ def test_blocking_client_runs_hooks_on_its_loop_thread(threaded_server: FakeLlam
         llama.chat.completions.create(model=MODEL, messages=HELLO)
     assert [r.status for r in records] == [200]
     assert threads[0] != threading.get_ident()
+
+
+async def test_a_call_ended_by_closing_the_client_is_reported(server: FakeLlamaAPI) -> None:
+    """A call the client's close ends is reported once, with a ClientStateError and no status."""
+    server.enqueue(Fault.stall())
+    records: list[RequestAttempt] = []
+    llama = _client(server, records)
+    call = asyncio.create_task(llama.models.list())
+    await server.wait_for_requests_async(1)
+    await llama.aclose()
+    with pytest.raises(ClientStateError):
+        await call
+    (record,) = records
+    assert record.status is None
+    assert isinstance(record.error, ClientStateError)
+
+
+async def test_a_cancelled_call_is_reported_without_an_error(server: FakeLlamaAPI) -> None:
+    """A call its caller cancels is reported once, with neither a status nor an error."""
+    server.enqueue(Fault.stall())
+    records: list[RequestAttempt] = []
+    async with _client(server, records) as llama:
+        call = asyncio.create_task(llama.models.list())
+        await server.wait_for_requests_async(1)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+    (record,) = records
+    assert (record.status, record.error, record.will_retry) == (None, None, False)

@@ -26,6 +26,7 @@ from llama_models import (
     StreamInterruptedError,
 )
 from llama_models.otel import CAPTURE_CONTENT_ENV, Telemetry
+from llama_models.otel._attributes import input_messages
 from llama_models.testing import ChatReply, FakeLlamaAPI, Fault
 
 pytestmark = pytest.mark.anyio
@@ -429,3 +430,33 @@ def test_no_global_provider_is_set(observed: Observed) -> None:
     before = trace.get_tracer_provider()
     observed.telemetry()
     assert trace.get_tracer_provider() is before
+
+
+def test_images_are_recorded_by_url_or_by_type_only() -> None:
+    """An image URL is a uri part; an inline image a blob part with its MIME type, never its bytes."""
+    body = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                    {"type": "audio"},
+                ],
+            }
+        ]
+    }
+    recorded = input_messages(body)
+    assert recorded is not None
+    assert "AAAA" not in recorded
+    assert json.loads(recorded)[0]["parts"] == [
+        {"type": "uri", "modality": "image", "uri": "https://example.com/cat.png"},
+        {"type": "blob", "modality": "image", "mime_type": "image/png"},
+        {"type": "audio"},
+    ]
+    assert input_messages(None) is None
+
+
+def test_telemetry_repr_shows_only_the_capture_flag(observed: Observed) -> None:
+    """A Telemetry's repr says whether it captures content, and nothing about its providers."""
+    assert repr(observed.telemetry(capture_content=False)) == "Telemetry(capture_content=False)"
