@@ -369,10 +369,17 @@ async def test_parse_and_run_tools_are_traced_as_chat_calls(
 async def test_other_endpoints_have_operation_names_of_their_own(
     traced: AsyncLlamaClient, observed: Observed
 ) -> None:
-    """Models calls are list_models and retrieve_model spans; the retrieved id is the model."""
+    """Models and moderations calls have operation names of ours; the retrieved id is the model."""
     await traced.models.list()
     await traced.models.retrieve(MODEL)
-    assert [span.name for span in observed.finished()] == ["list_models", f"retrieve_model {MODEL}"]
+    await traced.moderations.create(messages=HELLO[1:])
+    await traced.moderations.create(messages=HELLO[1:], model="Llama-Guard-4-12B")
+    assert [span.name for span in observed.finished()] == [
+        "list_models",
+        f"retrieve_model {MODEL}",
+        "moderation",
+        "moderation Llama-Guard-4-12B",
+    ]
 
 
 async def test_the_call_span_is_the_parent_of_spans_made_during_it(
