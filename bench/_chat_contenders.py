@@ -17,6 +17,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol, cast
 
 import aiohttp
@@ -41,7 +42,9 @@ __all__ = [
     "raw_chat",
     "sdk_chat_async",
     "sdk_chat_async_fast",
+    "sdk_chat_async_otel",
     "sdk_chat_blocking",
+    "telemetry_version",
 ]
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
@@ -108,10 +111,33 @@ raw_chat = async_contender("raw aiohttp", _raw)
 # -- llama_models ------------------------------------------------------------------------
 
 
+def telemetry_version() -> str | None:
+    """The installed opentelemetry-sdk's version, or ``None`` (then the ``[otel]`` rows are skipped)."""
+    try:
+        return version("opentelemetry-sdk")
+    except PackageNotFoundError:
+        return None
+
+
+def _telemetry() -> Any:
+    """Telemetry recording into SDK providers that export nothing: the cost of making the data."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from llama_models.otel import Telemetry
+
+    return Telemetry(tracer_provider=TracerProvider(), meter_provider=MeterProvider())
+
+
 @asynccontextmanager
-async def _sdk_async(codec: Codec, job: Job) -> AsyncIterator[AsyncCall]:
+async def _sdk_async(
+    codec: Codec, job: Job, *, telemetry: bool = False
+) -> AsyncIterator[AsyncCall]:
     async with AsyncLlamaClient(
-        api_key=job.api_key, base_url=job.base_url, converter=sdk_converter(codec)
+        api_key=job.api_key,
+        base_url=job.base_url,
+        converter=sdk_converter(codec),
+        telemetry=_telemetry() if telemetry else None,
     ) as client:
         create = client.chat.completions.create
 
@@ -148,6 +174,9 @@ def _sdk_blocking(codec: Codec, job: Job) -> Iterator[SyncCall]:
 
 sdk_chat_async = async_contender("llama_models async", partial(_sdk_async, "json"))
 sdk_chat_async_fast = async_contender("llama_models async [fast]", partial(_sdk_async, "orjson"))
+sdk_chat_async_otel = async_contender(
+    "llama_models async [otel]", partial(_sdk_async, "json", telemetry=True)
+)
 sdk_chat_blocking = sync_contender("llama_models blocking", partial(_sdk_blocking, "json"))
 
 

@@ -30,7 +30,9 @@ from _chat_contenders import (
     raw_chat,
     sdk_chat_async,
     sdk_chat_async_fast,
+    sdk_chat_async_otel,
     sdk_chat_blocking,
+    telemetry_version,
 )
 from _contenders import (
     Contender,
@@ -128,13 +130,17 @@ class Section:
     raw: Contender = raw_aiohttp
     #: The SDK with orjson's codec (the ``[fast]`` extra), run when orjson is installed.
     fast: Sequence[Contender] = ()
+    #: The SDK with OpenTelemetry on (``llama_models.otel``), run when opentelemetry-sdk is installed.
+    traced: Sequence[Contender] = ()
 
     def run(self, label: str, job: Job, plan: Plan, has_official: bool) -> list[Row]:
         has_fast = orjson_version() is not None
+        has_otel = telemetry_version() is not None
         contenders = [
             self.raw,
             *self.ours,
             *(self.fast if has_fast else ()),
+            *(self.traced if has_otel else ()),
             *(self.official if has_official else ()),
         ]
         samples = interleave(label, contenders, job, plan.rounds)
@@ -147,6 +153,11 @@ class Section:
         )
         if not has_fast:
             rows += [missing_row(self.title, c.name, "skipped: no orjson") for c in self.fast]
+        if not has_otel:
+            rows += [
+                missing_row(self.title, c.name, "skipped: no opentelemetry-sdk")
+                for c in self.traced
+            ]
         if not has_official:
             rows += [missing_row(self.title, c.name) for c in self.official]
         return rows
@@ -219,6 +230,7 @@ def chat(base_url: str, plan: Plan, has_official: bool) -> list[Row]:
         {sdk_chat_async.name: Target(1.1)},
         raw=raw_chat,
         fast=[sdk_chat_async_fast],
+        traced=[sdk_chat_async_otel],
     )
     job = Job(base_url, API_KEY, "chat", plan.chat_calls, plan.chat_warmup, expect_text=CHAT_REPLY)
     return section.run("chat", job, plan, has_official)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncLlamaClient
+from ._hooks import RequestAttempt
 from ._ratelimit._settings import RateLimit
 from ._sync import LlamaClient
 from ._sync._stream import ChatCompletionStream
@@ -107,6 +108,7 @@ __all__ = [
     "RateLimitError",
     "RateLimitInfo",
     "RateLimitStore",
+    "RequestAttempt",
     "StreamInterruptedError",
     "StructureError",
     "StructuredOutputError",

@@ -91,6 +91,7 @@ class AsyncChatCompletionStream:
         retries: int,
         converter: cattrs.Converter,
         loads: Callable[[str], Any],
+        on_finish: Callable[[ChatCompletion], None] | None = None,
     ) -> None:
         self._body = body
         self._structure_chunk = converter.get_structure_hook(ChatCompletionChunk)
@@ -110,6 +111,8 @@ class AsyncChatCompletionStream:
         self._state = _OPEN
         self._events = 0
         self._retries = retries
+        # Told the final completion when the stream ends whole (the rate limit's tokens).
+        self._on_finish = on_finish
         inflight.add_stream(self)
 
     # -- what came with the response -------------------------------------------------
@@ -327,10 +330,16 @@ class AsyncChatCompletionStream:
         if self._accumulator.complete:
             self._state = _FINISHED
             self._body.release()
+            self._finished()
             return None
         events = self._events
         why = f"the stream ended with [DONE] after {_events(events)}, without its 'complete' event"
         return interrupted(self._body, why, events)
+
+    def _finished(self) -> None:
+        on_finish, self._on_finish = self._on_finish, None
+        if on_finish is not None:
+            on_finish(self._accumulator.completion())
 
     def _end(self) -> None:
         """The response ended: finished if it was whole, an error if not."""
@@ -342,6 +351,7 @@ class AsyncChatCompletionStream:
         else:
             self._state = _FINISHED
             body.release()
+            self._finished()
             return
         self._abort()
         raise interrupted(body, why, events)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -20,6 +21,7 @@ from ._config import (
     validate_idle_timeout,
     validate_timeout,
 )
+from ._hooks import RequestHook
 from ._protocol import RequestSpec
 from ._resources.chat import AsyncChat
 from ._resources.models import AsyncModels
@@ -33,8 +35,10 @@ if TYPE_CHECKING:
     import cattrs
 
     from ._chat_stream import AsyncChatCompletionStream
+    from ._instrument import Instrumentation
     from ._ratelimit._settings import RateLimit
     from ._transport import Transport
+    from .otel import Telemetry
 
 T = TypeVar("T")
 
@@ -95,6 +99,15 @@ class AsyncLlamaClient:
         rate_limit: a `RateLimit` that chat completions and moderations wait
             for instead of running into HTTP 429 (see the bulk jobs guide);
             ``None`` for none.
+        hooks: plain callables, each called with a `RequestAttempt` after every
+            attempt of every call (see the observability guide). They run on
+            the event loop sending the request; one that raises is logged and
+            the call goes on. Coroutine functions are refused.
+        hook_bodies: give the hooks the request and response bodies (off by
+            default, since they may hold personal data).
+        telemetry: a `llama_models.otel.Telemetry` to trace every call and
+            record its metrics with OpenTelemetry (``pip install
+            llama-models-client[otel]``).
     """
 
     models: AsyncModels
@@ -126,6 +139,9 @@ class AsyncLlamaClient:
         log_bodies: bool = False,
         converter: cattrs.Converter | None = None,
         rate_limit: RateLimit | None = None,
+        hooks: Iterable[RequestHook] | None = None,
+        hook_bodies: bool = False,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._config: ClientConfig = resolve_config(
             api_key=api_key,
@@ -143,6 +159,11 @@ class AsyncLlamaClient:
             converter=converter,
             rate_limit=rate_limit,
         )
+        self._telemetry: Instrumentation | None = None
+        if hooks is not None or hook_bodies or telemetry is not None:
+            from ._instrument import observe
+
+            self._config, self._telemetry = observe(self._config, hooks, hook_bodies, telemetry)
         self._http_session = http_session
         self._transport: Transport | None = None
         self._closed = False
@@ -213,7 +234,15 @@ class AsyncLlamaClient:
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
     ) -> APIResponse[T]:
-        transport = await self._start()
+        transport = self._transport or await self._start()
+        if self._telemetry is not None:
+            return await self._telemetry._request(
+                spec,
+                self._config.base_url,
+                functools.partial(
+                    transport.request, spec, cls, timeout=timeout, extra_headers=extra_headers
+                ),
+            )
         return await transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
 
     async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]:
@@ -224,6 +253,35 @@ class AsyncLlamaClient:
     async def _stream(
         self,
         spec: RequestSpec,
+        *,
+        timeout: float | None,
+        idle_timeout: float | None,
+        stream_timeout: float | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> AsyncChatCompletionStream:
+        if self._telemetry is not None:
+            opening = functools.partial(
+                self._open_stream,
+                spec,
+                timeout=timeout,
+                idle_timeout=idle_timeout,
+                stream_timeout=stream_timeout,
+                extra_headers=extra_headers,
+            )
+            return await self._telemetry._stream(spec, self._config.base_url, opening)
+        return await self._open_stream(
+            spec,
+            None,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
+            stream_timeout=stream_timeout,
+            extra_headers=extra_headers,
+        )
+
+    async def _open_stream(
+        self,
+        spec: RequestSpec,
+        stream_class: type[AsyncChatCompletionStream] | None,
         *,
         timeout: float | None,
         idle_timeout: float | None,
@@ -242,10 +300,10 @@ class AsyncLlamaClient:
         # Loaded with the transport, off the loop (see _start).
         from ._chat_stream import AsyncChatCompletionStream
 
-        body, retries = await transport.open_stream(
+        body, retries, finish = await transport.open_stream(
             spec, timeout=timeout, extra_headers=extra_headers, deadline=deadline
         )
-        return AsyncChatCompletionStream(
+        return (stream_class or AsyncChatCompletionStream)(
             body,
             loop=loop,
             inflight=transport.inflight(),
@@ -255,6 +313,7 @@ class AsyncLlamaClient:
             retries=retries,
             converter=transport.converter,
             loads=transport.loads_text,
+            on_finish=finish,
         )
 
     def _request(
@@ -268,7 +327,7 @@ class AsyncLlamaClient:
         # A plain function returning the transport's coroutine: one frame fewer to
         # re-enter each time a request resumes.
         transport = self._transport
-        if transport is None:
+        if transport is None or self._telemetry is not None:
             return self._first_request(spec, cls, timeout, extra_headers)
         return transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
 

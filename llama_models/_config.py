@@ -90,6 +90,9 @@ class ClientConfig:
     converter: Any = None
     # A RateLimit, or None for none.
     rate_limit: Any = None
+    # Request hooks (see _hooks), checked by the client, and whether they see bodies.
+    hooks: tuple[Any, ...] = ()
+    hook_bodies: bool = False
 
 
 def resolve_config(

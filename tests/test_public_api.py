@@ -16,10 +16,17 @@ import pytest
 
 import llama_models
 import llama_models.errors
+import llama_models.otel
 import llama_models.testing
 import llama_models.types
 
-PUBLIC_MODULES = [llama_models, llama_models.errors, llama_models.types, llama_models.testing]
+PUBLIC_MODULES = [
+    llama_models,
+    llama_models.errors,
+    llama_models.types,
+    llama_models.testing,
+    llama_models.otel,
+]
 
 
 @pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
@@ -73,8 +80,8 @@ def test_version_comes_from_the_distribution() -> None:
 
 
 def test_import_is_cheap() -> None:
-    """Importing the package loads neither aiohttp, asyncio, cattrs, anyio nor logging."""
-    heavy = ("aiohttp", "anyio", "asyncio", "cattrs", "logging", "yarl")
+    """Importing the package loads neither aiohttp, asyncio, cattrs, anyio, logging nor opentelemetry."""
+    heavy = ("aiohttp", "anyio", "asyncio", "cattrs", "logging", "opentelemetry", "yarl")
     code = f"import sys, llama_models; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -259,6 +259,31 @@ async def test_a_stream_waits_for_room_too(server: FakeLlamaAPI) -> None:
             )
 
 
+async def test_a_finished_streams_usage_replaces_the_estimate(server: FakeLlamaAPI) -> None:
+    """A stream read to its end counts the tokens its metrics report, not its estimate."""
+    limit = RateLimit(tokens_per_minute=1_500, adaptive=False)
+    async with _client(server, limit) as client:
+        async with await client.chat.completions.create(
+            model=MODEL, messages=HELLO, stream=True, max_completion_tokens=1_000
+        ) as stream:
+            await stream.final_completion()
+        limiter = client._transport._limiter  # type: ignore[union-attr]
+        while limiter._settling:  # type: ignore[union-attr]
+            await asyncio.sleep(0)  # the settling runs as a task of its own
+        await _chat(client, max_completion_tokens=1_000, timeout=5)
+
+
+async def test_hooks_see_a_429_the_limiter_waited_out(server: FakeLlamaAPI) -> None:
+    """A request hook sees the 429 as an attempt to be retried, then the answer."""
+    from llama_models import RequestAttempt
+
+    seen: list[RequestAttempt] = []
+    server.enqueue(Fault.rate_limited(retry_after="0.05"), path="/v1/chat/completions")
+    async with _client(server, RateLimit(adaptive=False), hooks=[seen.append]) as client:
+        await _chat(client)
+    assert [(a.status, a.will_retry, a.attempt) for a in seen] == [(429, True, 1), (200, False, 2)]
+
+
 async def test_a_cancelled_first_call_lets_the_next_one_find_out(server: FakeLlamaAPI) -> None:
     """When the call finding out a model's limits is cancelled, another call takes its place."""
     server.enqueue(Fault.stall(), path="/v1/chat/completions")

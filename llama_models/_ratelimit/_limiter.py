@@ -60,6 +60,7 @@ class Limiter:
         # for an answer (a probe's or a scout's), woken early when one comes.
         self._sleepers: set[asyncio.Future[None]] = set()
         self._watchers: set[asyncio.Future[None]] = set()
+        self._settling: set[asyncio.Task[None]] = set()
         # How often a call waiting on another process's probe looks again.
         self._poll = settings.window / 120
 
@@ -201,6 +202,12 @@ class Limiter:
         await self._store.settle(ticket.bucket, grant, int(total))
         if total < ticket.tokens:
             _wake(self._sleepers)
+
+    def settle_later(self, ticket: Ticket, answer: Any) -> None:
+        """`settle`, from code that cannot wait (a stream reaching its end)."""
+        task = asyncio.get_running_loop().create_task(self.settle(ticket, answer))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
 
     def _learn(self, bucket: str, requests: int | None, tokens: int | None) -> None:
         old = self._learned.get(bucket, (None, None))

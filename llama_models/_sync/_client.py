@@ -6,7 +6,7 @@ signature and docstring as its async twin (a test compares them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, NoReturn
 
@@ -19,6 +19,7 @@ from .._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
 )
+from .._hooks import RequestHook
 from .chat import Chat
 from .models import Models
 from .moderations import Moderations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import cattrs
 
     from .._ratelimit._settings import RateLimit
+    from ..otel import Telemetry
 
 __all__ = ["LlamaClient"]
 
@@ -52,6 +54,8 @@ class LlamaClient:
 
     The arguments are those of `AsyncLlamaClient`, without *http_session* (an
     aiohttp session belongs to one event loop, and this client owns its loop).
+    Its *hooks* run on that event loop's thread, not on the thread making the
+    call, and so does the telemetry's span handling.
     """
 
     models: Models
@@ -82,6 +86,9 @@ class LlamaClient:
         log_bodies: bool = False,
         converter: cattrs.Converter | None = None,
         rate_limit: RateLimit | None = None,
+        hooks: Iterable[RequestHook] | None = None,
+        hook_bodies: bool = False,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._async = AsyncLlamaClient(
             api_key=api_key,
@@ -98,6 +105,9 @@ class LlamaClient:
             log_bodies=log_bodies,
             converter=converter,
             rate_limit=rate_limit,
+            hooks=hooks,
+            hook_bodies=hook_bodies,
+            telemetry=telemetry,
         )
         from .._portal import Portal  # asyncio is imported with the first blocking client
 

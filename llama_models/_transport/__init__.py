@@ -11,11 +11,12 @@ maps every aiohttp failure to the exception hierarchy of `llama_models.errors`
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import platform
 import random
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -24,6 +25,7 @@ from yarl import URL
 from .. import _protocol as proto
 from .._config import ClientConfig, validate_headers, validate_timeout
 from .._converter import default_converter, json_dumps, json_loads, json_loads_text, structure
+from .._hooks import AttemptReporter
 from .._inflight import CLOSED, TIMEOUT, InFlight
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
@@ -68,6 +70,7 @@ class Transport:
             total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
         )
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._hooks = config.hooks
         #: The converter that structures answers, and its codec's decoders (of a body,
         #: and of text such as a stream event) and encoder.
         self.converter = converter = config.converter or default_converter()
@@ -117,11 +120,12 @@ class Transport:
         timeout: float | None,
         extra_headers: Mapping[str, str] | None,
         deadline: float | None,
-    ) -> Coroutine[Any, Any, tuple[LiveBody, int]]:
+    ) -> Coroutine[Any, Any, tuple[LiveBody, int, Callable[[Any], None] | None]]:
         """Send *spec* and return its 2xx response still open, with the retries it took.
 
         Retries follow the policy until the response starts; after that nothing
-        is retried. *deadline* (loop time) bounds the opening as well, when the
+        is retried. The third item, when not ``None``, is to be called with the
+        stream's final completion, so that the rate limit counts its real tokens. *deadline* (loop time) bounds the opening as well, when the
         whole stream has one.
         """
         return self._exchange(spec, None, timeout, extra_headers, deadline)
@@ -183,6 +187,11 @@ class Transport:
             deadline, limit = stream_deadline, "at its stream_timeout"
         holders = binding.holders
         key = 0
+        reporter = None
+        if self._hooks:
+            reporter = AttemptReporter(
+                self._hooks, method, url, body, stream=stream, bodies=config.hook_bodies
+            )
         inflight.enter(task, deadline)
         retries = 0
         limiter = self._limiter
@@ -196,12 +205,16 @@ class Transport:
                     await limiter.acquire(ticket, deadline, method, url)
                 binding.seq = key = binding.seq + 1
                 holders[key] = None
+                if reporter is not None:
+                    reporter.start()
                 try:
                     status, resp_headers, raw, final_url, live = await self._attempt(
                         session, method, url, headers, body, stream, key
                     )
                 except AttemptFailed as failed:
                     del holders[key]
+                    if reporter is not None:
+                        reporter.failed(failed.error)
                     if ticket is not None:
                         assert limiter is not None
                         await limiter.unanswered(ticket)
@@ -211,10 +224,14 @@ class Transport:
                 else:
                     if live is None:  # a live body gives its place back when it closes
                         del holders[key]
+                    if reporter is not None:
+                        reporter.response(status, resp_headers, raw, final_url)
                     if ticket is not None:
                         assert limiter is not None
                         await limiter.answered(ticket, status, resp_headers)
                         if status == 429 and resp_headers.get("x-should-retry") != "false":
+                            if reporter is not None:
+                                reporter.emit(will_retry=True)
                             logger.info(
                                 "%s %s got HTTP 429; trying again after the rate limit's pause",
                                 method,
@@ -234,6 +251,8 @@ class Transport:
                         retries - waited_out,
                         deadline - loop.time(),
                     )
+                if reporter is not None:
+                    reporter.emit(will_retry=True)
                 self._log_retry(method, url, retries, delay, why)
                 await asyncio.sleep(delay)
                 retries += 1
@@ -244,6 +263,8 @@ class Transport:
             queued = key in holders and binding.queued(key)
             holders.pop(key, None)
             ended = inflight.leave(task)
+            if reporter is not None:
+                reporter.end(exc, ended)
             if ended == TIMEOUT:
                 cause = None if isinstance(exc, asyncio.CancelledError) else exc
                 raise APITimeoutError(
@@ -261,8 +282,14 @@ class Transport:
                 ) from None
             raise
         inflight.leave(task)
+        if reporter is not None:
+            reporter.emit(will_retry=False)
         if cls is None:
-            return live, retries
+            finish = None
+            if ticket is not None:
+                assert limiter is not None
+                finish = functools.partial(limiter.settle_later, ticket)
+            return live, retries, finish
         data = proto.parse_success(
             status,
             resp_headers,

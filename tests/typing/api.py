@@ -448,3 +448,26 @@ def stream_deltas(client: LlamaClient) -> None:
             else:
                 assert_type(event, UnknownEvent)
                 assert_type(event.data, Mapping[str, Any])
+
+
+def observability() -> None:
+    from collections import Counter
+
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from llama_models import RequestAttempt
+    from llama_models.otel import Telemetry
+
+    seen: list[RequestAttempt] = []
+    statuses: Counter[int | None] = Counter()
+
+    def count(attempt: RequestAttempt) -> None:
+        statuses[attempt.status] += 1
+        assert_type(attempt.elapsed, float)
+        assert_type(attempt.error, llama_models.LlamaError | None)
+        assert_type(attempt.request_body, bytes | None)
+
+    telemetry = Telemetry(tracer_provider=TracerProvider(), capture_content=True)
+    assert_type(telemetry.capture_content, bool)
+    with LlamaClient(hooks=[seen.append, count], hook_bodies=True, telemetry=telemetry) as client:
+        client.models.list()
