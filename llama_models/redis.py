@@ -1,0 +1,198 @@
+"""A rate-limit store in Redis: one budget for many processes and machines.
+
+Needs the ``redis`` extra (``pip install 'llama-models-client[redis]'``, which
+installs redis-py); importing `llama_models` alone never imports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+try:
+    import redis.asyncio as aioredis
+    from redis.commands.core import AsyncScript
+except ImportError as exc:  # pragma: no cover - the extra is installed where this is tested
+    raise ImportError(
+        "llama_models.redis needs redis-py: pip install 'llama-models-client[redis]'"
+    ) from exc
+
+from ._ratelimit import _lua
+from ._ratelimit._store import Budget, Grant, Outcome, Wait
+from .errors import InvalidArgumentError
+
+__all__ = ["RedisRateLimitStore"]
+
+_SCRIPTS = {"acquire": _lua.ACQUIRE, "report": _lua.REPORT, "settle": _lua.SETTLE}
+
+_URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+class RedisRateLimitStore:
+    """Keeps rate-limit budgets in Redis, shared by every process that uses the same keys.
+
+    Give it to `llama_models.RateLimit` as ``store=``: clients in many
+    processes, on many machines, then keep to one budget per model and wait out
+    one shared pause after a 429, exactly as the clients of one process do with
+    the default store. Each operation is one Lua script, so one atomic round
+    trip, and times come from the Redis server's clock, so the machines' clocks
+    need not agree. A bucket's keys expire after three idle windows.
+
+    The store works with any Redis server from 5.0 on (and a Redis Cluster: a
+    bucket's keys share a hash tag).
+
+    Args:
+        redis: a ``redis.asyncio.Redis`` client, which stays yours to close, or
+            the URL of the server (``redis://``, ``rediss://`` or ``unix://``),
+            from which the store opens connections of its own; close them with
+            `aclose`. Like every asyncio client, a ``redis.asyncio.Redis``
+            belongs to one event loop; from a URL the store opens one client per
+            event loop it is used on (each blocking `llama_models.LlamaClient`
+            runs a loop of its own).
+        prefix: the start of every key; stores with the same prefix share their
+            budgets, and another prefix keeps a separate set.
+        clock: for tests: a clock (seconds) to use instead of the Redis
+            server's, so that a test can move time by hand.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis | str,
+        *,
+        prefix: str = "llama-models:ratelimit",
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if isinstance(redis, str):
+            if not redis.startswith(_URL_SCHEMES):
+                # The URL may hold a password: it is named, never shown.
+                raise InvalidArgumentError(
+                    "redis must be a redis://, rediss:// or unix:// URL or a "
+                    "redis.asyncio.Redis client"
+                )
+            self._url: str | None = redis
+            self._given: aioredis.Redis | None = None
+        elif isinstance(redis, aioredis.Redis):
+            self._url = None
+            self._given = redis
+        else:
+            raise InvalidArgumentError(
+                "redis must be a redis.asyncio.Redis client or a redis:// URL, "
+                f"not {type(redis).__name__}"
+            )
+        if not isinstance(prefix, str) or not prefix:
+            raise InvalidArgumentError(f"prefix must be a non-empty str, not {prefix!r}")
+        if clock is not None and not callable(clock):
+            raise InvalidArgumentError(f"clock must be callable or None, not {clock!r}")
+        self._prefix = prefix
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._owned: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        self._scripts: dict[str, AsyncScript] | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(prefix={self._prefix!r})"
+
+    @property
+    def prefix(self) -> str:
+        """The start of every key the store uses."""
+        return self._prefix
+
+    def _keys(self, bucket: str) -> list[str]:
+        base = f"{self._prefix}:{{{bucket}}}"
+        return [f"{base}:{name}" for name in ("state", "requests", "tokens", "sizes", "ids")]
+
+    def _client(self) -> aioredis.Redis:
+        if self._given is not None:
+            return self._given
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._owned.get(loop)
+            if client is None:
+                assert self._url is not None
+                client = self._owned[loop] = aioredis.Redis.from_url(self._url)
+            return client
+
+    async def _run(self, name: str, bucket: str, args: Sequence[str | int]) -> Any:
+        client = self._client()
+        with self._lock:
+            if self._scripts is None:
+                # A script is its text and SHA; it runs on whichever client is passed.
+                self._scripts = {
+                    key: client.register_script(text) for key, text in _SCRIPTS.items()
+                }
+            script = self._scripts[name]
+        return await script(keys=self._keys(bucket), args=args, client=client)
+
+    def _now(self) -> str:
+        return "" if self._clock is None else repr(float(self._clock()))
+
+    async def acquire(self, bucket: str, tokens: int, budget: Budget) -> Grant | Wait:
+        """Book one request of *tokens* tokens in *bucket* if *budget* and the backoff allow."""
+        reply = await self._run("acquire", bucket, [self._now(), *_budget_args(budget), tokens])
+        kind, first, second = (_text(part) for part in reply)
+        if kind == "grant":
+            return Grant(first, float(second))
+        return Wait(float(first), known=second == "1")
+
+    async def report(
+        self,
+        bucket: str,
+        grant: Grant,
+        outcome: Outcome,
+        budget: Budget,
+        *,
+        server_wait: float | None = None,
+        remaining_requests: int | None = None,
+        remaining_tokens: int | None = None,
+    ) -> None:
+        """Record what became of *grant*, and what the server said of the budget.
+
+        See `llama_models._ratelimit._store.RateLimitStore.report`.
+        """
+        args = [
+            self._now(),
+            *_budget_args(budget),
+            grant.entry,
+            repr(float(grant.at)),
+            outcome.value,
+            _optional(server_wait),
+            _optional(remaining_requests),
+            _optional(remaining_tokens),
+        ]
+        await self._run("report", bucket, args)
+
+    async def settle(self, bucket: str, grant: Grant, tokens: int) -> None:
+        """Replace *grant*'s estimated tokens by the count its answer reported."""
+        await self._run("settle", bucket, [grant.entry, tokens])
+
+    async def aclose(self) -> None:
+        """Close the connections the store opened (from a URL) on the running event loop.
+
+        A ``redis.asyncio.Redis`` client given to the store is left open: it is
+        the caller's to close.
+        """
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._owned.pop(loop, None)
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> RedisRateLimitStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _budget_args(budget: Budget) -> list[str]:
+    return [repr(float(budget.window)), _optional(budget.requests), _optional(budget.tokens)]
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
