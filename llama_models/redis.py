@@ -19,9 +19,8 @@ except ImportError as exc:  # pragma: no cover - the extra is installed where th
         "llama_models.redis needs redis-py: pip install 'llama-models-client[redis]'"
     ) from exc
 
-from ._ratelimit import _lua
-from ._ratelimit._store import Budget, Grant, Outcome, Wait
-from .errors import InvalidArgumentError
+from . import errors
+from ._ratelimit import _lua, _store
 
 __all__ = ["RedisRateLimitStore"]
 
@@ -67,7 +66,7 @@ class RedisRateLimitStore:
         if isinstance(redis, str):
             if not redis.startswith(_URL_SCHEMES):
                 # The URL may hold a password: it is named, never shown.
-                raise InvalidArgumentError(
+                raise errors.InvalidArgumentError(
                     "redis must be a redis://, rediss:// or unix:// URL or a "
                     "redis.asyncio.Redis client"
                 )
@@ -77,14 +76,16 @@ class RedisRateLimitStore:
             self._url = None
             self._given = redis
         else:
-            raise InvalidArgumentError(
+            raise errors.InvalidArgumentError(
                 "redis must be a redis.asyncio.Redis client or a redis:// URL, "
                 f"not {type(redis).__name__}"
             )
-        if not isinstance(prefix, str) or not prefix:
-            raise InvalidArgumentError(f"prefix must be a non-empty str, not {prefix!r}")
+        if not isinstance(prefix, str) or not prefix or "{" in prefix or "}" in prefix:
+            raise errors.InvalidArgumentError(
+                f"prefix must be a non-empty str without braces, not {prefix!r}"
+            )
         if clock is not None and not callable(clock):
-            raise InvalidArgumentError(f"clock must be callable or None, not {clock!r}")
+            raise errors.InvalidArgumentError(f"clock must be callable or None, not {clock!r}")
         self._prefix = prefix
         self._clock = clock
         self._lock = threading.Lock()
@@ -100,7 +101,9 @@ class RedisRateLimitStore:
         return self._prefix
 
     def _keys(self, bucket: str) -> list[str]:
-        base = f"{self._prefix}:{{{bucket}}}"
+        # The hash tag, from the first "{" to the next "}", is never empty (so never the
+        # whole key) and the same for each of the bucket's keys, whatever the bucket holds.
+        base = f"{self._prefix}:{{:{bucket}}}"
         return [f"{base}:{name}" for name in ("state", "requests", "tokens", "sizes", "ids")]
 
     def _client(self) -> aioredis.Redis:
@@ -128,20 +131,22 @@ class RedisRateLimitStore:
     def _now(self) -> str:
         return "" if self._clock is None else repr(float(self._clock()))
 
-    async def acquire(self, bucket: str, tokens: int, budget: Budget) -> Grant | Wait:
+    async def acquire(
+        self, bucket: str, tokens: int, budget: _store.Budget
+    ) -> _store.Grant | _store.Wait:
         """Book one request of *tokens* tokens in *bucket* if *budget* and the backoff allow."""
         reply = await self._run("acquire", bucket, [self._now(), *_budget_args(budget), tokens])
         kind, first, second = (_text(part) for part in reply)
         if kind == "grant":
-            return Grant(first, float(second))
-        return Wait(float(first), known=second == "1")
+            return _store.Grant(first, float(second))
+        return _store.Wait(float(first), known=second == "1")
 
     async def report(
         self,
         bucket: str,
-        grant: Grant,
-        outcome: Outcome,
-        budget: Budget,
+        grant: _store.Grant,
+        outcome: _store.Outcome,
+        budget: _store.Budget,
         *,
         server_wait: float | None = None,
         remaining_requests: int | None = None,
@@ -163,7 +168,7 @@ class RedisRateLimitStore:
         ]
         await self._run("report", bucket, args)
 
-    async def settle(self, bucket: str, grant: Grant, tokens: int) -> None:
+    async def settle(self, bucket: str, grant: _store.Grant, tokens: int) -> None:
         """Replace *grant*'s estimated tokens by the count its answer reported."""
         await self._run("settle", bucket, [grant.entry, tokens])
 
@@ -186,7 +191,7 @@ class RedisRateLimitStore:
         await self.aclose()
 
 
-def _budget_args(budget: Budget) -> list[str]:
+def _budget_args(budget: _store.Budget) -> list[str]:
     return [repr(float(budget.window)), _optional(budget.requests), _optional(budget.tokens)]
 
 

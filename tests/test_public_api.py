@@ -16,10 +16,17 @@ import pytest
 
 import llama_models
 import llama_models.errors
+import llama_models.redis
 import llama_models.testing
 import llama_models.types
 
-PUBLIC_MODULES = [llama_models, llama_models.errors, llama_models.types, llama_models.testing]
+PUBLIC_MODULES = [
+    llama_models,
+    llama_models.errors,
+    llama_models.redis,
+    llama_models.types,
+    llama_models.testing,
+]
 
 
 @pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
