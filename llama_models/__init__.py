@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncLlamaClient
+from ._ratelimit._settings import RateLimit
 from ._sync import LlamaClient
 from ._sync._stream import ChatCompletionStream
 from .errors import (
@@ -30,6 +31,7 @@ from .errors import (
     ModelOutputError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitBudgetError,
     RateLimitError,
     StreamInterruptedError,
     StructuredOutputError,
@@ -88,6 +90,7 @@ __all__ = [
     "JsonSchemaFormat",
     "LlamaClient",
     "LlamaError",
+    "LocalRateLimitStore",
     "MaxIterationsError",
     "Message",
     "MessageParam",
@@ -99,8 +102,11 @@ __all__ = [
     "ParsedChatCompletion",
     "ParsedChatCompletionStream",
     "PermissionDeniedError",
+    "RateLimit",
+    "RateLimitBudgetError",
     "RateLimitError",
     "RateLimitInfo",
+    "RateLimitStore",
     "StreamInterruptedError",
     "StructureError",
     "StructuredOutputError",
@@ -129,6 +135,7 @@ if TYPE_CHECKING:
     from ._chat_stream import AsyncChatCompletionStream
     from ._converter import StructureError, make_converter
     from ._parsed_streams import AsyncParsedChatCompletionStream, ParsedChatCompletionStream
+    from ._ratelimit._store import LocalRateLimitStore, RateLimitStore
     from ._schema import json_schema
     from ._tool_runner import AsyncToolRunner, ToolRunner
     from ._tools import FunctionTool, function_tool
@@ -148,6 +155,8 @@ _LAZY = {  # loaded on first use: cattrs is not imported with the package
     "ToolRunner": "._tool_runner",
     "AsyncParsedChatCompletionStream": "._parsed_streams",
     "ParsedChatCompletionStream": "._parsed_streams",
+    "LocalRateLimitStore": "._ratelimit._store",
+    "RateLimitStore": "._ratelimit._store",
 }
 
 

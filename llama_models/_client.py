@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import cattrs
 
     from ._chat_stream import AsyncChatCompletionStream
+    from ._ratelimit._settings import RateLimit
     from ._transport import Transport
 
 T = TypeVar("T")
@@ -91,6 +92,9 @@ class AsyncLlamaClient:
             since they may hold personal data).
         converter: the cattrs converter that turns JSON into objects and back
             (see `make_converter`); ``llama_models.converter`` when ``None``.
+        rate_limit: a `RateLimit` that chat completions and moderations wait
+            for instead of running into HTTP 429 (see the bulk jobs guide);
+            ``None`` for none.
     """
 
     models: AsyncModels
@@ -121,6 +125,7 @@ class AsyncLlamaClient:
         allow_insecure_http: bool = False,
         log_bodies: bool = False,
         converter: cattrs.Converter | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self._config: ClientConfig = resolve_config(
             api_key=api_key,
@@ -136,6 +141,7 @@ class AsyncLlamaClient:
             log_bodies=log_bodies,
             idle_timeout=idle_timeout,
             converter=converter,
+            rate_limit=rate_limit,
         )
         self._http_session = http_session
         self._transport: Transport | None = None

@@ -88,6 +88,8 @@ class ClientConfig:
     idle_timeout: float | None = None
     # A cattrs.Converter made by make_converter(), or None for the default one.
     converter: Any = None
+    # A RateLimit, or None for none.
+    rate_limit: Any = None
 
 
 def resolve_config(
@@ -105,6 +107,7 @@ def resolve_config(
     idle_timeout: float | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     converter: Any = None,
+    rate_limit: Any = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve arguments against the environment and validate all of them."""
@@ -135,7 +138,21 @@ def resolve_config(
         proxy=environment_proxy(base_url, env),
         idle_timeout=validate_idle_timeout(idle_timeout),
         converter=validate_converter(converter),
+        rate_limit=validate_rate_limit(rate_limit),
     )
+
+
+def validate_rate_limit(rate_limit: Any) -> Any:
+    """A `RateLimit` for the client, or ``None``; anything else is refused."""
+    if rate_limit is None:
+        return None
+    from ._ratelimit._settings import RateLimit
+
+    if not isinstance(rate_limit, RateLimit):
+        raise InvalidArgumentError(
+            f"rate_limit must be a llama_models.RateLimit, not {type(rate_limit).__name__}"
+        )
+    return rate_limit
 
 
 def validate_converter(converter: Any) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "ModelOutputError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitBudgetError",
     "RateLimitError",
     "StreamInterruptedError",
     "StructuredOutputError",
@@ -346,6 +347,40 @@ class RateLimitError(APIStatusError):
         )
         self.retry_after = retry_after
         self.rate_limit = rate_limit
+
+
+class RateLimitBudgetError(RateLimitError):
+    """The client's own ``rate_limit`` has no room for the call in time; nothing was sent.
+
+    Raised at once, before any request, when the budget opens again only
+    after the call's timeout would have run out (or never, for a request whose
+    estimated tokens exceed the whole budget). ``status_code`` is 429, as the
+    server would have answered; ``body`` is ``None`` and ``headers`` are empty.
+
+    Attributes:
+        retry_after: seconds until the budget has room again, when that is known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=429,
+            body=None,
+            headers={},
+            method=method,
+            url=url,
+            retry_after=retry_after,
+        )
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InternalServerError(APIStatusError):

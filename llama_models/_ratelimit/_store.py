@@ -201,10 +201,7 @@ class LocalRateLimitStore:
         return book
 
     async def acquire(self, bucket: str, tokens: int, budget: Budget) -> Grant | Wait:
-        return self.acquire_now(bucket, tokens, budget)
-
-    def acquire_now(self, bucket: str, tokens: int, budget: Budget) -> Grant | Wait:
-        """`acquire`, without awaiting: the local store never waits for anything."""
+        """Book one request of *tokens* tokens in *bucket* if *budget* and the backoff allow."""
         with self._lock:
             now = self._clock()
             window = budget.window
@@ -249,28 +246,7 @@ class LocalRateLimitStore:
         remaining_requests: int | None = None,
         remaining_tokens: int | None = None,
     ) -> None:
-        self.report_now(
-            bucket,
-            grant,
-            outcome,
-            budget,
-            server_wait=server_wait,
-            remaining_requests=remaining_requests,
-            remaining_tokens=remaining_tokens,
-        )
-
-    def report_now(
-        self,
-        bucket: str,
-        grant: Grant,
-        outcome: Outcome,
-        budget: Budget,
-        *,
-        server_wait: float | None = None,
-        remaining_requests: int | None = None,
-        remaining_tokens: int | None = None,
-    ) -> None:
-        """`report`, without awaiting."""
+        """Record what became of *grant*, and what the server said of the budget."""
         with self._lock:
             now = self._clock()
             book = self._book(bucket)
@@ -301,10 +277,7 @@ class LocalRateLimitStore:
                     book.book(now, missing, next(self._ids), False)
 
     async def settle(self, bucket: str, grant: Grant, tokens: int) -> None:
-        self.settle_now(bucket, grant, tokens)
-
-    def settle_now(self, bucket: str, grant: Grant, tokens: int) -> None:
-        """`settle`, without awaiting."""
+        """Replace *grant*'s estimated tokens by the count its answer reported."""
         with self._lock:
             book = self._books.get(bucket)
             item = None if book is None else book.by_id.get(int(grant.entry))

@@ -27,6 +27,8 @@ from .uploads import Uploads
 if TYPE_CHECKING:
     import cattrs
 
+    from .._ratelimit._settings import RateLimit
+
 __all__ = ["LlamaClient"]
 
 
@@ -79,6 +81,7 @@ class LlamaClient:
         allow_insecure_http: bool = False,
         log_bodies: bool = False,
         converter: cattrs.Converter | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self._async = AsyncLlamaClient(
             api_key=api_key,
@@ -94,6 +97,7 @@ class LlamaClient:
             allow_insecure_http=allow_insecure_http,
             log_bodies=log_bodies,
             converter=converter,
+            rate_limit=rate_limit,
         )
         from .._portal import Portal  # asyncio is imported with the first blocking client
 

@@ -16,7 +16,7 @@ import platform
 import random
 import time
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -38,6 +38,9 @@ from ._auth import bearer
 from ._binding import Binding, session_closed_under
 from ._failures import AttemptFailed, map_attempt_error, not_a_stream, read_capped
 from ._stream import LiveBody
+
+if TYPE_CHECKING:
+    from .._ratelimit._limiter import Limiter
 
 T = TypeVar("T")
 
@@ -78,6 +81,11 @@ class Transport:
         }
         if session is not None:  # the key cannot go on in a middleware of ours (see _auth)
             self._headers["Authorization"] = bearer(config.api_key)
+        self._limiter: Limiter | None = None
+        if config.rate_limit is not None:
+            from .._ratelimit._limiter import Limiter
+
+            self._limiter = Limiter(config.rate_limit)
 
     def structure(self, data: Any, cls: type[T]) -> T:
         """Structure decoded JSON as *cls* with this client's converter."""
@@ -177,8 +185,15 @@ class Transport:
         key = 0
         inflight.enter(task, deadline)
         retries = 0
+        limiter = self._limiter
+        ticket = None if limiter is None else limiter.ticket(spec)
+        # 429s the rate limiter waited out: they are bounded by the deadline, not max_retries.
+        waited_out = 0
         try:
             while True:
+                if ticket is not None:
+                    assert limiter is not None
+                    await limiter.acquire(ticket, deadline, method, url)
                 binding.seq = key = binding.seq + 1
                 holders[key] = None
                 try:
@@ -187,12 +202,27 @@ class Transport:
                     )
                 except AttemptFailed as failed:
                     del holders[key]
+                    if ticket is not None:
+                        assert limiter is not None
+                        await limiter.unanswered(ticket)
                     delay, why = self._delay_after_failure(
-                        failed, method, retries, deadline - loop.time()
+                        failed, method, retries - waited_out, deadline - loop.time()
                     )
                 else:
                     if live is None:  # a live body gives its place back when it closes
                         del holders[key]
+                    if ticket is not None:
+                        assert limiter is not None
+                        await limiter.answered(ticket, status, resp_headers)
+                        if status == 429 and resp_headers.get("x-should-retry") != "false":
+                            logger.info(
+                                "%s %s got HTTP 429; trying again after the rate limit's pause",
+                                method,
+                                url,
+                            )
+                            retries += 1
+                            waited_out += 1
+                            continue  # the limiter's shared pause is the wait
                     if status < 300:
                         break
                     delay, why = self._delay_after_status(
@@ -201,13 +231,16 @@ class Transport:
                         raw,
                         method,
                         final_url,
-                        retries,
+                        retries - waited_out,
                         deadline - loop.time(),
                     )
                 self._log_retry(method, url, retries, delay, why)
                 await asyncio.sleep(delay)
                 retries += 1
         except BaseException as exc:
+            if ticket is not None:
+                assert limiter is not None
+                limiter.abandon(ticket)
             queued = key in holders and binding.queued(key)
             holders.pop(key, None)
             ended = inflight.leave(task)
@@ -240,6 +273,9 @@ class Transport:
             method=spec.method,
             url=final_url,
         )
+        if ticket is not None:
+            assert limiter is not None
+            await limiter.settle(ticket, data)
         return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
 
     def _delay_after_failure(
