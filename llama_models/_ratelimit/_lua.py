@@ -154,6 +154,14 @@ local entry, at, outcome = ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local server_wait = optional(ARGV[8])
 local remaining_requests, remaining_tokens = optional(ARGV[9]), optional(ARGV[10])
 
+-- A request still in the window counts from now on: the server counted it on
+-- arrival, before this answer.
+local booked = redis.call('ZSCORE', requests, entry)
+booked = booked and tonumber(booked)
+if booked and now - window < booked and booked < now then
+  redis.call('ZADD', requests, 'XX', fmt(now), entry)
+  redis.call('ZADD', entries, 'XX', fmt(now), entry)
+end
 local last_strike = field('last_strike', -math.huge)
 if outcome == 'limited' then
   if at >= last_strike then  -- a new storm: a request booked after the last 429

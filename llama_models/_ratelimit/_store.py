@@ -122,6 +122,11 @@ class RateLimitStore(Protocol):
         answer ends the probing. *remaining_requests* and *remaining_tokens*
         (from the ``x-ratelimit-remaining-*`` headers) book what others have
         used, so that the store never counts more room than the server does.
+
+        A request still in the window then counts as if booked now: the server
+        counted it when it arrived, at some time between its booking and its
+        answer, so only a window after the answer is it surely gone from the
+        server's count too, however long the hosts and the network delayed it.
         """
         ...
 
@@ -173,6 +178,14 @@ class _Book:
         self.by_id[entry] = item
         self.tokens += tokens
         self.requests += counts
+
+    def restamp(self, entry: int, now: float, window: float) -> None:
+        """Count *entry* from *now*, when its answer came (see `RateLimitStore.report`)."""
+        item = self.by_id.get(entry)
+        if item is not None and now - window < float(item[0]) < now:
+            self.entries.remove(item)  # ids are unique, so this is the one item
+            item[0] = now
+            self.entries.append(item)
 
 
 class LocalRateLimitStore:
@@ -251,6 +264,7 @@ class LocalRateLimitStore:
             now = self._clock()
             book = self._book(bucket)
             entry = int(grant.entry)
+            book.restamp(entry, now, budget.window)
             if outcome is Outcome.LIMITED:
                 if grant.at >= book.last_strike:
                     book.strikes += 1

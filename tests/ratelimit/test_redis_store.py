@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.crc import key_slot
 
-from llama_models._ratelimit._settings import RateLimit
+from llama_models import RateLimit
 from llama_models._ratelimit._store import Budget, Grant, Outcome, RateLimitStore, Wait
 from llama_models.errors import InvalidArgumentError
 from llama_models.redis import RedisRateLimitStore
@@ -174,7 +174,7 @@ def test_importing_llama_models_does_not_import_redis() -> None:
     """redis-py is loaded by llama_models.redis only, never by the package itself."""
     code = (
         "import sys, llama_models\n"
-        "from llama_models._ratelimit._settings import RateLimit\n"
+        "from llama_models import RateLimit\n"
         "RateLimit(requests_per_minute=1)\n"
         "print('redis' in sys.modules)"
     )

@@ -234,6 +234,33 @@ async def test_an_answer_to_a_request_from_before_the_429_does_not_end_probing(
     await wait(store, UNLIMITED, known=False)
 
 
+@pytest.mark.parametrize("outcome", list(Outcome))
+async def test_a_request_counts_until_a_window_after_its_answer(
+    store: RateLimitStore, stores: Stores, outcome: Outcome
+) -> None:
+    """The server counted a request somewhere between booking and answer: it counts from the answer."""
+    first = await grant(store, requests(1))
+    stores.clock.advance(10)
+    await store.report(MODEL, first, outcome, requests(1))
+    stores.clock.advance(WINDOW / 60 * 2)  # past a 429's pause
+    await wait(store, requests(1), seconds=WINDOW - WINDOW / 60 * 2)
+    stores.clock.advance(WINDOW - WINDOW / 60 * 2)
+    await grant(store, requests(1))
+
+
+async def test_an_answer_after_the_window_does_not_bring_a_request_back(
+    store: RateLimitStore, stores: Stores
+) -> None:
+    """A request answered more than a window after its booking leaves at its usual time."""
+    slow = await grant(store, requests(1))
+    stores.clock.advance(WINDOW)
+    await store.report(MODEL, slow, Outcome.ANSWERED, requests(1))
+    await grant(store, requests(1))
+    stores.clock.advance(1)
+    await store.report(MODEL, slow, Outcome.ANSWERED, requests(1))  # long pruned
+    await wait(store, requests(1), seconds=WINDOW - 1)
+
+
 async def test_the_servers_remaining_counts_book_what_others_used(
     store: RateLimitStore, stores: Stores
 ) -> None:
@@ -248,8 +275,8 @@ async def test_the_servers_remaining_counts_book_what_others_used(
     for _ in range(4):
         await grant(store, Budget(10, None, WINDOW))
     await grant(store, budget, 500)
-    await wait(store, budget, seconds=WINDOW - 5)
-    await wait(store, Budget(None, 1000, WINDOW), 1, seconds=WINDOW - 5)
+    await wait(store, budget, seconds=WINDOW)
+    await wait(store, Budget(None, 1000, WINDOW), 1, seconds=WINDOW)
 
 
 async def test_remaining_counts_above_what_is_booked_change_nothing(
