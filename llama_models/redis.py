@@ -154,7 +154,8 @@ class RedisRateLimitStore:
     ) -> None:
         """Record what became of *grant*, and what the server said of the budget.
 
-        See `llama_models._ratelimit._store.RateLimitStore.report`.
+        See `llama_models.RateLimitStore.report`: one script does it all,
+        atomically, on the Redis server's clock.
         """
         args = [
             self._now(),
