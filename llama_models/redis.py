@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 try:
@@ -43,13 +43,12 @@ class RedisRateLimitStore:
     bucket's keys share a hash tag).
 
     Args:
-        redis: a ``redis.asyncio.Redis`` client, which stays yours to close, or
-            the URL of the server (``redis://``, ``rediss://`` or ``unix://``),
-            from which the store opens connections of its own; close them with
-            `aclose`. Like every asyncio client, a ``redis.asyncio.Redis``
-            belongs to one event loop; from a URL the store opens one client per
-            event loop it is used on (each blocking `llama_models.LlamaClient`
-            runs a loop of its own).
+        redis: the URL of the Redis server (``redis://``, ``rediss://`` or
+            ``unix://``), or a ``redis.asyncio.Redis`` client, which stays
+            yours to close. From a URL the store opens a client per event loop
+            it is used on (a redis-py client belongs to one loop, and each
+            blocking `llama_models.LlamaClient` runs its own) and closes it when
+            that loop ends; `aclose` closes it sooner.
         prefix: the start of every key; stores with the same prefix share their
             budgets, and another prefix keeps a separate set.
         clock: for tests: a clock (seconds) to use instead of the Redis
@@ -70,10 +69,10 @@ class RedisRateLimitStore:
                     "redis must be a redis://, rediss:// or unix:// URL or a "
                     "redis.asyncio.Redis client"
                 )
-            self._url: str | None = redis
+            self._owned: _PerLoop | None = _PerLoop(redis)
             self._given: aioredis.Redis | None = None
         elif isinstance(redis, aioredis.Redis):
-            self._url = None
+            self._owned = None
             self._given = redis
         else:
             raise errors.InvalidArgumentError(
@@ -89,7 +88,6 @@ class RedisRateLimitStore:
         self._prefix = prefix
         self._clock = clock
         self._lock = threading.Lock()
-        self._owned: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
         self._scripts: dict[str, AsyncScript] | None = None
 
     def __repr__(self) -> str:
@@ -106,19 +104,12 @@ class RedisRateLimitStore:
         base = f"{self._prefix}:{{:{bucket}}}"
         return [f"{base}:{name}" for name in ("state", "requests", "tokens", "sizes", "ids")]
 
-    def _client(self) -> aioredis.Redis:
-        if self._given is not None:
-            return self._given
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            client = self._owned.get(loop)
-            if client is None:
-                assert self._url is not None
-                client = self._owned[loop] = aioredis.Redis.from_url(self._url)
-            return client
-
     async def _run(self, name: str, bucket: str, args: Sequence[str | int]) -> Any:
-        client = self._client()
+        if self._owned is not None:
+            client = await self._owned.get()
+        else:
+            assert self._given is not None
+            client = self._given
         with self._lock:
             if self._scripts is None:
                 # A script is its text and SHA; it runs on whichever client is passed.
@@ -176,20 +167,65 @@ class RedisRateLimitStore:
     async def aclose(self) -> None:
         """Close the connections the store opened (from a URL) on the running event loop.
 
-        A ``redis.asyncio.Redis`` client given to the store is left open: it is
-        the caller's to close.
+        Optional where the loop ends with `asyncio.run` (or a blocking
+        `llama_models.LlamaClient` closes): they are closed then. The store stays
+        usable; it connects again when next used. A ``redis.asyncio.Redis``
+        client given to the store is left open: it is the caller's to close.
         """
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            client = self._owned.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+        if self._owned is not None:
+            await self._owned.aclose()
 
     async def __aenter__(self) -> RedisRateLimitStore:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+class _PerLoop:
+    """The clients a store opened from a URL: one per event loop, closed with the loop.
+
+    A redis-py asyncio client belongs to the loop it first connected on, and
+    each blocking client runs a loop of its own.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._lock = threading.Lock()
+        self._clients: dict[
+            asyncio.AbstractEventLoop, tuple[aioredis.Redis, AsyncGenerator[None, None]]
+        ] = {}
+
+    async def get(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            found = self._clients.get(loop)
+            if found is not None:
+                return found[0]
+            client = aioredis.Redis.from_url(self._url)
+            closer = self._closer(loop, client)
+            self._clients[loop] = (client, closer)
+        # Started here, the generator is one of those the loop finalizes as it shuts
+        # down (asyncio.run and blocking clients' portals do), closing the client then.
+        await closer.asend(None)
+        return client
+
+    async def _closer(
+        self, loop: asyncio.AbstractEventLoop, client: aioredis.Redis
+    ) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._clients.get(loop, (None,))[0] is client:
+                    del self._clients[loop]
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        with self._lock:
+            found = self._clients.pop(asyncio.get_running_loop(), None)
+        if found is not None:
+            await found[1].aclose()
 
 
 def _budget_args(budget: _store.Budget) -> list[str]:

@@ -11,11 +11,13 @@ import anyio.to_thread
 import pytest
 import redis.asyncio as aioredis
 from redis.crc import key_slot
+from script_support import run_script
 
 from llama_models import RateLimit
 from llama_models._ratelimit._store import Budget, Grant, Outcome, RateLimitStore, Wait
 from llama_models.errors import InvalidArgumentError
 from llama_models.redis import RedisRateLimitStore
+from llama_models.testing import FakeLlamaAPI
 
 pytestmark = pytest.mark.anyio
 
@@ -132,6 +134,43 @@ async def test_a_store_from_a_url_serves_every_event_loop(redis_url: str, prefix
     assert isinstance(here, Grant)
     assert isinstance(there, Grant)
     assert isinstance(third, Wait)
+
+
+CLOSED_WITH_THE_LOOP = """
+    import asyncio
+    import gc
+    import sys
+
+    from llama_models import AsyncLlamaClient, LlamaClient, RateLimit
+    from llama_models.redis import RedisRateLimitStore
+
+    key, base_url, redis_url, prefix = sys.argv[1:]
+    store = RedisRateLimitStore(redis_url, prefix=prefix)
+    limit = RateLimit(requests_per_minute=5, store=store)
+    chat = {
+        "model": "Llama-4-Maverick-17B-128E-Instruct-FP8",
+        "messages": [{"role": "user", "content": "Hello!"}],
+    }
+    with LlamaClient(api_key=key, base_url=base_url, rate_limit=limit) as client:
+        client.chat.completions.create(**chat)
+
+    async def main() -> None:
+        async with AsyncLlamaClient(api_key=key, base_url=base_url, rate_limit=limit) as client:
+            await client.chat.completions.create(**chat)
+
+    asyncio.run(main())
+    del client, store, limit
+    gc.collect()
+    print("closed")
+"""
+
+
+def test_connections_from_a_url_close_with_their_event_loop(
+    threaded_server: FakeLlamaAPI, redis_url: str, prefix: str
+) -> None:
+    """A blocking client's loop, or asyncio.run's, closes the store's connections as it ends."""
+    result = run_script(CLOSED_WITH_THE_LOOP, threaded_server, redis_url, prefix)
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "closed", "")
 
 
 def test_the_store_is_a_rate_limit_store() -> None:
