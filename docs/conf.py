@@ -56,7 +56,7 @@ autodoc_default_options = {"members": True}
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(collections\.abc|typing|types|os|pathlib|ssl|datetime|asyncio|enum)\..*"),
-    (r"py:.*", r"(aiohttp|anyio|attrs|cattrs|opentelemetry)(\..*)?"),
+    (r"py:.*", r"(aiohttp|anyio|attrs|cattrs|opentelemetry|redis)(\..*)?"),
     (r"py:.*", r"llama_models(\.\w+)*\.T"),  # the type variable of APIResponse
     # Private helpers that appear in signatures: the base of the JSON classes and its
     # bookkeeping field, run_tools' approval hook type and the request hook type.

@@ -17,6 +17,7 @@ import pytest
 import llama_models
 import llama_models.errors
 import llama_models.otel
+import llama_models.redis
 import llama_models.testing
 import llama_models.types
 
@@ -26,6 +27,7 @@ PUBLIC_MODULES = [
     llama_models.types,
     llama_models.testing,
     llama_models.otel,
+    llama_models.redis,
 ]
 
 

@@ -86,7 +86,7 @@ def pause_after(strikes: int, window: float, server_wait: float | None) -> float
     """
     if server_wait is not None and server_wait > 0:
         return min(server_wait, window)
-    return min(window / 60 * 2.0 ** (strikes - 1), window)
+    return min(window / 60 * 2.0 ** min(strikes - 1, 64), window)
 
 
 @runtime_checkable
@@ -118,7 +118,9 @@ class RateLimitStore(Protocol):
 
         The request's booking moves to now: it was booked before it waited for
         a connection and was sent, and the server counted it at some moment up
-        to its answer, so it leaves the window one window after the answer.
+        to its answer, so only a window after the answer is it surely gone from
+        the server's count too, however long the hosts and the network delayed
+        it.
         A 429 (`Outcome.LIMITED`) for a request booked after the last one
         starts a new pause, longer with each in a row; a 429 for a request
         booked before it belongs to the same storm and changes nothing. An
@@ -266,6 +268,7 @@ class LocalRateLimitStore:
             now = self._clock()
             book = self._book(bucket)
             entry = int(grant.entry)
+            book.prune(now - budget.window)
             book.restamp(entry, now)
             if outcome is Outcome.LIMITED:
                 if grant.at >= book.last_strike:
@@ -283,7 +286,6 @@ class LocalRateLimitStore:
             if not book.probing or grant.at >= book.last_strike:
                 book.probing = False
                 book.strikes = 0
-            book.prune(now - budget.window)
             if remaining_requests is not None and budget.requests is not None:
                 for _ in range(budget.requests - remaining_requests - book.requests):
                     book.book(now, 0, next(self._ids), True)

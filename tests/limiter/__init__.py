@@ -1,0 +1,1 @@
+"""Tests of client-side rate limiting: the stores, local and Redis."""

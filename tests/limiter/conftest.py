@@ -1,0 +1,78 @@
+"""Fixtures for the rate-limit tests: a redis-server per session and both stores."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+from llama_models._ratelimit._store import LocalRateLimitStore, RateLimitStore
+
+from .support import NO_REDIS_SERVER, ManualClock, redis_server
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The stores run on asyncio, the loop aiohttp (and redis-py's asyncio client) need."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a redis-server started for this test session, or a skip without one."""
+    if shutil.which("redis-server") is None:
+        pytest.skip(NO_REDIS_SERVER)
+    # A short folder name: a Unix socket's path may not be longer than about 100 bytes.
+    folder: Path = tmp_path_factory.mktemp("redis")
+    with redis_server(folder) as url:
+        yield url
+
+
+@pytest.fixture
+def prefix() -> str:
+    """Keys of the test's own, so tests share the server without sharing budgets."""
+    return f"test-{uuid.uuid4().hex}"
+
+
+@attrs.define
+class Stores:
+    """Stores that share one budget, the clock they all count time with, and their kind."""
+
+    kind: str
+    clock: ManualClock
+    make: Callable[[], RateLimitStore]
+    opened: list[RateLimitStore] = attrs.field(factory=list)
+
+    def new(self) -> RateLimitStore:
+        """Another store sharing the budget (for Redis: another connection pool)."""
+        store = self.make()
+        self.opened.append(store)
+        return store
+
+
+@pytest.fixture(params=["local", "redis"])
+async def stores(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Stores]:
+    """Each store kind, counting time with a clock the test moves by hand."""
+    clock = ManualClock()
+    if request.param == "local":
+        local = LocalRateLimitStore(clock)
+        yield Stores("local", clock, lambda: local)
+        return
+    url = request.getfixturevalue("redis_url")
+    from llama_models.redis import RedisRateLimitStore
+
+    kit = Stores("redis", clock, lambda: RedisRateLimitStore(url, prefix=prefix, clock=clock))
+    yield kit
+    for store in kit.opened:
+        assert isinstance(store, RedisRateLimitStore)
+        await store.aclose()
+
+
+@pytest.fixture
+def store(stores: Stores) -> RateLimitStore:
+    """A store of the kind under test."""
+    return stores.new()
