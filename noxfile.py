@@ -53,7 +53,7 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the HTML documentation into docs/_build/html; every warning is an error."""
     session.install("--upgrade", "pip")
-    session.install(".[otel]", *_group("docs"))  # the reference documents llama_models.otel
+    session.install(".[otel,redis]", *_group("docs"))  # the reference documents both modules
     session.run(
         "sphinx-build", "-W", "--keep-going", "-E", "-b", "html", "docs", "docs/_build/html"
     )
