@@ -36,6 +36,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitBudgetError",
     "RateLimitError",
+    "RateLimitStoreError",
     "StreamInterruptedError",
     "StructuredOutputError",
     "UnprocessableEntityError",
@@ -381,6 +382,15 @@ class RateLimitBudgetError(RateLimitError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class RateLimitStoreError(LlamaError):
+    """The store of the client's ``rate_limit`` (such as Redis) could not be reached or failed.
+
+    Raised by a call that could not book its place in the budget; nothing was
+    sent. A failure to record an answer afterwards is logged, and the call
+    returns its answer.
+    """
 
 
 class InternalServerError(APIStatusError):

@@ -105,6 +105,14 @@ class RedisRateLimitStore:
         return [f"{base}:{name}" for name in ("state", "requests", "tokens", "sizes", "ids")]
 
     async def _run(self, name: str, bucket: str, args: Sequence[str | int]) -> Any:
+        try:
+            return await self._run_script(name, bucket, args)
+        except aioredis.RedisError as exc:
+            raise errors.RateLimitStoreError(
+                f"the rate limit's Redis store failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    async def _run_script(self, name: str, bucket: str, args: Sequence[str | int]) -> Any:
         if self._owned is not None:
             client = await self._owned.get()
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from .._protocol import RequestSpec, parse_rate_limit
@@ -157,14 +157,16 @@ class Limiter:
         info = parse_rate_limit(headers) if self.settings.adaptive else None
         if info is not None:
             self._learn(bucket, info.limit_requests, info.limit_tokens)
-        await self._store.report(
-            bucket,
-            grant,
-            Outcome.LIMITED if limited else Outcome.ANSWERED,
-            self.budget(bucket),
-            server_wait=parse_retry_after(headers, time.time()) if limited else None,
-            remaining_requests=None if info is None or limited else info.remaining_requests,
-            remaining_tokens=None if info is None or limited else info.remaining_tokens,
+        await self._record(
+            self._store.report(
+                bucket,
+                grant,
+                Outcome.LIMITED if limited else Outcome.ANSWERED,
+                self.budget(bucket),
+                server_wait=parse_retry_after(headers, time.time()) if limited else None,
+                remaining_requests=None if info is None or limited else info.remaining_requests,
+                remaining_tokens=None if info is None or limited else info.remaining_tokens,
+            )
         )
         ticket.grant = grant  # kept for settle
         if ticket.scout:
@@ -179,8 +181,10 @@ class Limiter:
         if ticket.scout:
             self._end_scouting(ticket)
         if grant is not None:
-            await self._store.report(
-                ticket.bucket, grant, Outcome.UNANSWERED, self.budget(ticket.bucket)
+            await self._record(
+                self._store.report(
+                    ticket.bucket, grant, Outcome.UNANSWERED, self.budget(ticket.bucket)
+                )
             )
         _wake(self._watchers)
 
@@ -199,7 +203,7 @@ class Limiter:
         if grant is None or not isinstance(total, (int, float)) or isinstance(total, bool):
             return
         ticket.grant = None
-        await self._store.settle(ticket.bucket, grant, int(total))
+        await self._record(self._store.settle(ticket.bucket, grant, int(total)))
         if total < ticket.tokens:
             _wake(self._sleepers)
 
@@ -208,6 +212,24 @@ class Limiter:
         task = asyncio.get_running_loop().create_task(self.settle(ticket, answer))
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
+
+    @staticmethod
+    async def _record(report: Awaitable[None]) -> None:
+        """Await a report to the store; if the store fails, log it and let the call go on.
+
+        The answer has come: losing it for the sake of the bookkeeping would be worse
+        than a budget that counts one request less exactly.
+        """
+        try:
+            await report
+        except Exception as exc:
+            import logging
+
+            logging.getLogger("llama_models").warning(
+                "the rate limit's store could not record an answer (%s: %s); the call goes on",
+                type(exc).__name__,
+                exc,
+            )
 
     def _learn(self, bucket: str, requests: int | None, tokens: int | None) -> None:
         old = self._learned.get(bucket, (None, None))
