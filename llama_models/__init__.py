@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncLlamaClient
 from ._sync import LlamaClient
+from ._sync._batch import Batch
 from ._sync._stream import ChatCompletionStream
 from .errors import (
     APIConnectionError,
@@ -38,6 +39,9 @@ from .errors import (
 from .types import (
     APIResponse,
     AssistantMessage,
+    BatchProgress,
+    BatchRequest,
+    BatchResult,
     ChatCompletion,
     ChatCompletionChunk,
     ImageContent,
@@ -70,12 +74,17 @@ __all__ = [
     "APIStreamError",
     "APITimeoutError",
     "AssistantMessage",
+    "AsyncBatch",
     "AsyncChatCompletionStream",
     "AsyncLlamaClient",
     "AsyncParsedChatCompletionStream",
     "AsyncToolRunner",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchProgress",
+    "BatchRequest",
+    "BatchResult",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionStream",
@@ -126,6 +135,7 @@ __all__ = [
 if TYPE_CHECKING:
     import cattrs
 
+    from ._batch import AsyncBatch
     from ._chat_stream import AsyncChatCompletionStream
     from ._converter import StructureError, make_converter
     from ._parsed_streams import AsyncParsedChatCompletionStream, ParsedChatCompletionStream
@@ -139,6 +149,7 @@ __version__: str
 
 
 _LAZY = {  # loaded on first use: cattrs is not imported with the package
+    "AsyncBatch": "._batch",
     "make_converter": "._converter",
     "StructureError": "._converter",
     "json_schema": "._schema",

@@ -19,6 +19,7 @@ from .._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
 )
+from ._twin import twin
 from .chat import Chat
 from .models import Models
 from .moderations import Moderations
@@ -26,6 +27,9 @@ from .uploads import Uploads
 
 if TYPE_CHECKING:
     import cattrs
+
+    from .._batch import BatchInput, ProgressCallback
+    from ._batch import Batch
 
 __all__ = ["LlamaClient"]
 
@@ -132,6 +136,24 @@ class LlamaClient:
 
     def __reduce__(self) -> NoReturn:
         refuse_pickling("a LlamaClient")
+
+    @twin(AsyncLlamaClient.batch)
+    def batch(
+        self,
+        requests: BatchInput,
+        *,
+        concurrency: int = 16,
+        ordered: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> Batch:
+        from ._batch import Batch
+
+        return Batch(
+            self._portal,
+            self._async.batch(
+                requests, concurrency=concurrency, ordered=ordered, on_progress=on_progress
+            ),
+        )
 
     def close(self) -> None:
         """End the calls in flight, close the HTTP session and stop the event loop thread.
