@@ -30,10 +30,13 @@ from .types.chat import ChatCompletion
 if TYPE_CHECKING:
     from ._client import AsyncLlamaClient
 
-__all__ = ["DEFAULT_CONCURRENCY", "AsyncBatch", "BatchInput", "ProgressCallback"]
+__all__ = ["DEFAULT_CONCURRENCY", "TASK_NAME", "AsyncBatch", "BatchInput", "ProgressCallback"]
 
 #: How many requests of a batch are in flight at once unless told otherwise.
 DEFAULT_CONCURRENCY = 16
+
+#: The name of each request's task, followed by `` #index``.
+TASK_NAME = "llama-models batch request"
 
 BatchInput = Iterable[Any] | AsyncIterable[Any]
 ProgressCallback = Callable[[BatchProgress], object]
@@ -82,7 +85,6 @@ class AsyncBatch:
         ordered: bool,
         on_progress: ProgressCallback | None,
     ) -> None:
-        check_batch_arguments(requests, concurrency, ordered, on_progress)
         self._client = client
         self._source: Iterator[Any] | AsyncIterator[Any] | None = None
         self._requests = requests
@@ -103,6 +105,7 @@ class AsyncBatch:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = 0.0
         self._done = self._failed = self._input_tokens = self._output_tokens = 0
+        check_batch_arguments(requests, concurrency, ordered, on_progress)
 
     @property
     def closed(self) -> bool:
@@ -215,7 +218,9 @@ class AsyncBatch:
                 self._exhausted = True
                 await self._close_source()
                 return
-            task = self._loop.create_task(self._run(self._index, item))
+            task = self._loop.create_task(
+                self._run(self._index, item), name=f"{TASK_NAME} #{self._index}"
+            )
             self._index += 1
             self._running.add(task)
             task.add_done_callback(self._finished)
