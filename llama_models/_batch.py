@@ -308,6 +308,14 @@ class AsyncBatch:
         self._closed = True
         if loop is None or not tasks or loop.is_closed():
             return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            for task in tasks:
+                task.cancel()
+            return
         with contextlib.suppress(RuntimeError):  # the loop is closing
             for task in tasks:
                 loop.call_soon_threadsafe(task.cancel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -59,7 +60,8 @@ async def test_every_request_gets_a_result_with_its_id_and_index(
         found = await _collect(results)
     assert sorted(result.index for result in found) == list(range(12))
     for result in found:
-        assert result.ok and result.error is None
+        assert result.ok
+        assert result.error is None
         assert result.custom_id == f"id-{result.index}"
         assert isinstance(result.response, ChatCompletion)
         assert result.response.text == f"You said: hello {result.index}"
@@ -80,38 +82,18 @@ async def test_no_more_than_concurrency_requests_reach_the_server_at_once(
     assert len(found) == 10
 
 
-async def test_unordered_results_come_as_requests_end(
-    gated: AsyncLlamaClient, gate: Gate
-) -> None:
+async def test_unordered_results_come_as_requests_end(gated: AsyncLlamaClient, gate: Gate) -> None:
     """Without ordered, a request that ends first is yielded first."""
-    ended = asyncio.Condition()
-    progress: list[BatchProgress] = []
-
-    def on_progress(update: BatchProgress) -> None:
-        progress.append(update)
-        asyncio.ensure_future(_notify(ended))
-
+    ended: asyncio.Queue[BatchProgress] = asyncio.Queue()
     items = [chat_item(text, text) for text in ("a", "b", "c")]
-    async with gated.batch(items, concurrency=3, on_progress=on_progress) as results:
+    async with gated.batch(items, concurrency=3, on_progress=ended.put_nowait) as results:
         reader = asyncio.ensure_future(_collect(results))
         await gate.wait_held(3)
-        for count, text in enumerate(("c", "b", "a"), start=1):
+        for text in ("c", "b", "a"):
             gate.release(text)
-            await _wait_for_progress(ended, progress, count)
+            await asyncio.wait_for(ended.get(), 20)
         found = await asyncio.wait_for(reader, 20)
     assert [result.custom_id for result in found] == ["c", "b", "a"]
-
-
-async def _wait_for_progress(
-    ended: asyncio.Condition, progress: list[BatchProgress], count: int
-) -> None:
-    async with ended:
-        await ended.wait_for(lambda: len(progress) >= count)
-
-
-async def _notify(condition: asyncio.Condition) -> None:
-    async with condition:
-        condition.notify_all()
 
 
 async def test_ordered_results_follow_the_input_order(gated: AsyncLlamaClient, gate: Gate) -> None:
@@ -194,7 +176,8 @@ async def test_moderations_and_extra_fields_go_through_their_own_methods(
     items[1]["body"]["future_field"] = 1
     async with client.batch(items, ordered=True) as results:
         found = await _collect(results)
-    assert isinstance(found[0].response, Moderation) and found[0].response.flagged
+    assert isinstance(found[0].response, Moderation)
+    assert found[0].response.flagged
     assert isinstance(found[1].response, ChatCompletion)
     chat = next(request for request in server.requests if request.path.endswith("completions"))
     assert chat.json()["future_field"] == 1
@@ -229,8 +212,9 @@ async def test_progress_counts_results_failures_and_tokens(client: AsyncLlamaCli
     completions = [r.response for r in found if isinstance(r.response, ChatCompletion)]
     assert updates[-1].input_tokens == sum(c.usage.prompt_tokens or 0 for c in completions) > 0
     assert updates[-1].output_tokens == sum(c.usage.completion_tokens or 0 for c in completions)
-    assert updates[-1].rate > 0 and updates[-1].eta == 0
-    assert all(a.elapsed <= b.elapsed for a, b in zip(updates, updates[1:], strict=False))
+    assert updates[-1].rate > 0
+    assert updates[-1].eta == 0
+    assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(updates))
 
 
 async def test_an_iterator_input_has_no_total_and_no_eta(client: AsyncLlamaClient) -> None:
@@ -239,7 +223,9 @@ async def test_an_iterator_input_has_no_total_and_no_eta(client: AsyncLlamaClien
     items = (chat_item(f"q{n}") for n in range(2))
     async with client.batch(items, on_progress=updates.append) as results:
         await _collect(results)
-    assert updates[-1].total is None and updates[-1].eta is None and updates[-1].done == 2
+    assert updates[-1].total is None
+    assert updates[-1].eta is None
+    assert updates[-1].done == 2
 
 
 @pytest.mark.parametrize(("ordered", "ahead"), [(False, 4), (True, 8)])
