@@ -186,14 +186,16 @@ class AsyncBatch:
             raise failure
 
     async def _next_unordered(self) -> BatchResult | None:
-        while not self._ready:
+        ready = self._ready
+        while True:
             self._raise_failure()
-            await self._fill()
+            await self._fill()  # before handing a result out, so the slots stay busy
+            if ready:
+                return ready.popleft()
             if not self._running:
                 self._closed = True
                 return None
             await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
-        return self._ready.popleft()
 
     async def _next_in_order(self) -> BatchResult | None:
         tasks = self._tasks
