@@ -19,6 +19,7 @@ from .._batch import DEFAULT_CONCURRENCY
 from .._config import validate_count
 from ..errors import LlamaError
 from ._batch_files import InputReader, finished_ids, open_output, result_line, write_line
+from ._settings import FLAGS
 
 if TYPE_CHECKING:
     from .._client import AsyncLlamaClient
@@ -56,7 +57,7 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
         help="the results file, appended to (and resumed from)",
     )
     batch.add_argument(
-        "--concurrency",
+        FLAGS["concurrency"],
         type=int,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
@@ -71,7 +72,7 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    validate_count(args.concurrency, "--concurrency", minimum=1)
+    validate_count(args.concurrency, FLAGS["concurrency"], minimum=1)
     try:
         with open(args.input, "rb"):
             pass

@@ -48,6 +48,7 @@ FLAGS: Mapping[str, str] = MappingProxyType(
         "mime_type": "--mime-type",
         "part_size": "--part-size",
         "idle_timeout": "--idle-timeout",
+        "concurrency": "--concurrency",
     }
 )
 
