@@ -109,7 +109,7 @@ class AsyncBatch:
 
     @property
     def closed(self) -> bool:
-        """Whether the batch is over: every result was read, it failed, or it was closed."""
+        """Whether the batch is over (every result read, a failure, or closed)."""
         return self._closed
 
     def __aiter__(self) -> AsyncBatch:

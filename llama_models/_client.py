@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     import aiohttp
     import cattrs
 
-    from ._batch import AsyncBatch, BatchInput, ProgressCallback
+    from ._batch import AsyncBatch
     from ._chat_stream import AsyncChatCompletionStream
     from ._transport import Transport
+    from .types.batch import BatchProgress
 
 T = TypeVar("T")
 
@@ -269,11 +270,11 @@ class AsyncLlamaClient:
 
     def batch(
         self,
-        requests: BatchInput,
+        requests: Iterable[Any] | AsyncIterable[Any],
         *,
         concurrency: int = 16,
         ordered: bool = False,
-        on_progress: ProgressCallback | None = None,
+        on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> AsyncBatch:
         """Run many chat completions and moderations at once, yielding each result as it ends.
 

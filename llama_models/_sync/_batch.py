@@ -43,7 +43,7 @@ class Batch:
 
     @property
     def closed(self) -> bool:
-        """Whether the batch is over: every result was read, it failed, or it was closed."""
+        """Whether the batch is over (every result read, a failure, or closed)."""
         return self._inner.closed and self._index >= len(self._batch)
 
     def progress(self) -> BatchProgress:

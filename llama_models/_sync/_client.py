@@ -6,9 +6,9 @@ signature and docstring as its async twin (a test compares them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._client import AsyncLlamaClient, refuse_pickling
 from .._config import (
@@ -28,7 +28,7 @@ from .uploads import Uploads
 if TYPE_CHECKING:
     import cattrs
 
-    from .._batch import BatchInput, ProgressCallback
+    from ..types.batch import BatchProgress
     from ._batch import Batch
 
 __all__ = ["LlamaClient"]
@@ -140,11 +140,11 @@ class LlamaClient:
     @twin(AsyncLlamaClient.batch)
     def batch(
         self,
-        requests: BatchInput,
+        requests: Iterable[Any] | AsyncIterable[Any],
         *,
         concurrency: int = 16,
         ordered: bool = False,
-        on_progress: ProgressCallback | None = None,
+        on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> Batch:
         from ._batch import Batch
 
