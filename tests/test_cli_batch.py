@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -223,3 +224,30 @@ def test_the_id_set_remembers_many_ids_in_little_memory() -> None:
     assert len(ids) == 5000
     assert all(f"id-{n}" in ids for n in range(5000))
     assert not any(f"other-{n}" in ids for n in range(5000))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")
+def test_a_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    """With stderr on a terminal the bar shows done/total, failures, rate, tokens and ETA."""
+    import contextlib
+    import pty
+
+    source = _write(tmp_path / "in.jsonl", [chat_item(f"q{n}") for n in range(5)] + ["oops"])
+    controller, terminal = pty.openpty()
+    try:
+        command = [COMMAND, "--demo", "batch", str(source), "-o", str(tmp_path / "out.jsonl")]
+        result = subprocess.run(command, stderr=terminal, timeout=60, check=False)
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once everything written has been read
+            while chunk := os.read(controller, 4096):
+                shown += chunk
+    finally:
+        os.close(controller)
+    assert result.returncode == 3
+    text = shown.decode().replace("\r\n", "\n")
+    assert "in.jsonl line 6: not JSON" in text
+    final = text.split("\r\033[K")[-1]
+    bar, summary = final.splitlines()
+    assert re.fullmatch(r"\[#{24}\] 5/5  0 failed  [\d.]+/s  tokens \d+ in \d+ out  ETA 0s", bar)
+    assert summary.startswith("llama-models: batch: 5 succeeded, 0 failed, 1 bad lines")

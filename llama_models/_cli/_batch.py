@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from .._batch import DEFAULT_CONCURRENCY
@@ -85,7 +86,8 @@ async def _batch(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO
     done = finished_ids(args.output, bar.note)
     reader = InputReader(args.input, done, bar.note)
     if bar.draw:
-        bar.total = _count_lines(args.input) - len(done)
+        lines = _count_lines(args.input) - len(done)
+        bar.total = lambda: lines - reader.bad - reader.duplicates
     written = failed = 0
     output = open_output(args.output)
     try:
@@ -120,7 +122,8 @@ class _Bar:
     def __init__(self, stream: TextIO, *, draw: bool) -> None:
         self._stream = stream
         self.draw = draw
-        self.total: int | None = None
+        #: The number of requests to send, as far as is known; for drawing only.
+        self.total: Callable[[], int] | None = None
         self._drawn_at = 0.0
         self._shown = False
         self._last: BatchProgress | None = None
@@ -134,7 +137,7 @@ class _Bar:
             self._show(progress)
 
     def _show(self, progress: BatchProgress) -> None:
-        total = self.total
+        total = self.total() if self.total is not None else None
         rate = progress.rate
         if total:
             filled = min(self.WIDTH, self.WIDTH * progress.done // total)
