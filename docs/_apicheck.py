@@ -73,7 +73,12 @@ def _link(app: Any, node: Any, contnode: Any, full: str, entry: Any) -> Any:
 # Objects the SDK builds and hands out; their constructors take private types. The
 # clients are documented by their public names, so no client matches these prefixes.
 _HANDED_OUT = ("llama_models._resources.", "llama_models._sync.")
-_HANDED_OUT_NAMES = {"llama_models.AsyncChatCompletionStream", "llama_models.ChatCompletionStream"}
+_HANDED_OUT_NAMES = {
+    "llama_models.AsyncChatCompletionStream",
+    "llama_models.ChatCompletionStream",
+    "llama_models.AsyncBatch",
+    "llama_models.Batch",
+}
 
 
 def hide_private_constructors(

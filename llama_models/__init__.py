@@ -13,6 +13,7 @@ from ._client import AsyncLlamaClient
 from ._hooks import RequestAttempt
 from ._ratelimit._settings import RateLimit
 from ._sync import LlamaClient
+from ._sync._batch import Batch
 from ._sync._stream import ChatCompletionStream
 from .errors import (
     APIConnectionError,
@@ -42,6 +43,9 @@ from .errors import (
 from .types import (
     APIResponse,
     AssistantMessage,
+    BatchProgress,
+    BatchRequest,
+    BatchResult,
     ChatCompletion,
     ChatCompletionChunk,
     ImageContent,
@@ -74,12 +78,17 @@ __all__ = [
     "APIStreamError",
     "APITimeoutError",
     "AssistantMessage",
+    "AsyncBatch",
     "AsyncChatCompletionStream",
     "AsyncLlamaClient",
     "AsyncParsedChatCompletionStream",
     "AsyncToolRunner",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchProgress",
+    "BatchRequest",
+    "BatchResult",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionStream",
@@ -136,6 +145,7 @@ __all__ = [
 if TYPE_CHECKING:
     import cattrs
 
+    from ._batch import AsyncBatch
     from ._chat_stream import AsyncChatCompletionStream
     from ._converter import StructureError, make_converter
     from ._parsed_streams import AsyncParsedChatCompletionStream, ParsedChatCompletionStream
@@ -150,6 +160,7 @@ __version__: str
 
 
 _LAZY = {  # loaded on first use: cattrs is not imported with the package
+    "AsyncBatch": "._batch",
     "make_converter": "._converter",
     "StructureError": "._converter",
     "json_schema": "._schema",

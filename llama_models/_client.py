@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -34,11 +34,13 @@ if TYPE_CHECKING:
     import aiohttp
     import cattrs
 
+    from ._batch import AsyncBatch
     from ._chat_stream import AsyncChatCompletionStream
     from ._instrument import Instrumentation
     from ._ratelimit._settings import RateLimit
     from ._transport import Transport
     from .otel import Telemetry
+    from .types.batch import BatchProgress
 
 T = TypeVar("T")
 
@@ -330,6 +332,54 @@ class AsyncLlamaClient:
         if transport is None or self._telemetry is not None:
             return self._first_request(spec, cls, timeout, extra_headers)
         return transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
+
+    def batch(
+        self,
+        requests: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int = 16,
+        ordered: bool = False,
+        on_progress: Callable[[BatchProgress], object] | None = None,
+    ) -> AsyncBatch:
+        """Run many chat completions and moderations at once, yielding each result as it ends.
+
+        The API has no batch endpoint: a batch is many ordinary calls, at most
+        *concurrency* at a time, each through ``chat.completions.create`` or
+        ``moderations.create`` with this client's checks, retries, timeouts and
+        rate limits. The requests are pulled from *requests* only as calls can
+        start, so a generator over a huge file is fine: memory stays flat.
+        A request that fails does not end the batch; its `BatchResult` carries
+        the error. Iterate the result in ``async with`` (``with`` on the blocking
+        client), so that leaving early cancels the calls in flight::
+
+            async with client.batch(requests, concurrency=8) as results:
+                async for result in results:
+                    print(result.custom_id, result.response or result.error)
+
+        Args:
+            requests: `BatchRequest` objects, or dicts in the batch-file shape
+                ``{"custom_id": "q1", "body": {"model": ..., "messages": [...]}}``
+                (optionally with ``"method": "POST"`` and ``"url":
+                "/v1/chat/completions"`` or ``"/v1/moderations"``); a list, an
+                iterator or an async iterator. A malformed request or body
+                becomes that request's `InvalidArgumentError`, sent nothing;
+                so does ``"stream": true``.
+            concurrency: the most calls in flight at once.
+            ordered: yield the results in the order of *requests* rather than
+                as they end. At most ``2 * concurrency`` results are then held
+                back waiting for an earlier one.
+            on_progress: called with a `BatchProgress` after each request ends,
+                on the event loop (the client's own thread for `LlamaClient`):
+                keep it quick.
+
+        Returns:
+            An `AsyncBatch` of `BatchResult` (a `Batch` on the blocking client).
+        """
+        from ._batch import AsyncBatch
+
+        return AsyncBatch(
+            self, requests, concurrency=concurrency, ordered=ordered, on_progress=on_progress
+        )
 
     async def aclose(self) -> None:
         """End the calls in flight and close the HTTP session (unless it was given as *http_session*).

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import cattrs
 import pytest
 import trustme
 from aiohttp import web
+from limiter.support import NO_REDIS_SERVER, redis_server
 
 from llama_models import AsyncLlamaClient, LlamaClient
 from llama_models._converter import make_converter
@@ -119,3 +122,14 @@ async def tls_fake(certificate_authority: trustme.CA) -> AsyncIterator[tuple[Fak
     await site.start()
     yield fake, f"https://127.0.0.1:{runner.addresses[0][1]}/v1"
     await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a redis-server started for this test session, or a skip without one."""
+    if shutil.which("redis-server") is None:
+        pytest.skip(NO_REDIS_SERVER)
+    # A short folder name: a Unix socket's path may not be longer than about 100 bytes.
+    folder: Path = tmp_path_factory.mktemp("redis")
+    with redis_server(folder) as url:
+        yield url

@@ -37,9 +37,10 @@ PYTHON = examples("python")
 CONSOLE = examples("console")
 
 
-def _environment(server: FakeLlamaAPI) -> dict[str, str]:
+def _environment(server: FakeLlamaAPI, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
+        **(extra or {}),
         "LLAMA_API_KEY": server.api_key,
         "LLAMA_API_BASE_URL": server.base_url,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -48,7 +49,7 @@ def _environment(server: FakeLlamaAPI) -> dict[str, str]:
 
 
 def _run(
-    command: list[str], server: FakeLlamaAPI, folder: Path
+    command: list[str], server: FakeLlamaAPI, folder: Path, extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `command` in `folder` with the fake's key and URL in the environment."""
     return subprocess.run(
@@ -57,7 +58,7 @@ def _run(
         text=True,
         timeout=60,
         check=False,
-        env=_environment(server),
+        env=_environment(server, extra),
         cwd=folder,
     )
 
@@ -71,9 +72,17 @@ def test_examples_were_found() -> None:
 
 @pytest.mark.parametrize(("name", "code"), PYTHON, ids=[name for name, _ in PYTHON])
 def test_python_example_runs(
-    name: str, code: str, threaded_server: FakeLlamaAPI, tmp_path: Path
+    name: str,
+    code: str,
+    threaded_server: FakeLlamaAPI,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    """The example runs to completion, quietly, with the key and URL taken from the environment."""
+    """The example runs to completion, quietly, with the key and URL taken from the environment.
+
+    An example of the Redis store finds a redis-server's URL in ``REDIS_URL``.
+    """
+    extra = {"REDIS_URL": request.getfixturevalue("redis_url")} if "REDIS_URL" in code else None
     if is_test_module(code):
         module = tmp_path / "test_example.py"
         module.write_text(code)
@@ -83,7 +92,7 @@ def test_python_example_runs(
         command = [sys.executable, "-W", "error", "-c", CELL_RUNNER, code]
     else:
         command = [sys.executable, "-W", "error", "-c", code]
-    result = _run(command, threaded_server, tmp_path)
+    result = _run(command, threaded_server, tmp_path, extra)
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     assert result.stderr == ""
     assert result.stdout

@@ -20,8 +20,10 @@ from llama_models import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
+    AsyncBatch,
     AsyncLlamaClient,
     AsyncParsedChatCompletionStream,
+    Batch,
     ClientStateError,
     InternalServerError,
     InvalidArgumentError,
@@ -72,8 +74,8 @@ def test_every_async_method_has_an_identical_blocking_twin(async_cls: type, sync
     assert {RENAMED.get(name, name) for name in async_methods} == set(sync_methods)
     for name, async_fn in async_methods.items():
         sync_fn = sync_methods[RENAMED.get(name, name)]
-        # run_tools returns a runner at once on both clients: iterating it does the I/O.
-        assert inspect.iscoroutinefunction(async_fn) == (name != "run_tools"), name
+        # run_tools and batch return an iterator at once on both clients: iterating it does the I/O.
+        assert inspect.iscoroutinefunction(async_fn) == (name not in {"run_tools", "batch"}), name
         assert not inspect.iscoroutinefunction(sync_fn)
         if name in RENAMED:
             continue
@@ -85,7 +87,7 @@ def _blocking(signature: inspect.Signature) -> inspect.Signature:
     """The signature with async result types (``AsyncChatCompletionStream``) made blocking."""
     returns = signature.return_annotation
     if isinstance(returns, str):
-        for name in ("ChatCompletionStream", "ParsedChatCompletionStream", "ToolRunner"):
+        for name in ("ChatCompletionStream", "ParsedChatCompletionStream", "ToolRunner", "Batch"):
             returns = returns.replace(f"Async{name}", name)
     return signature.replace(return_annotation=returns)
 
@@ -111,6 +113,7 @@ def _members(cls: type) -> dict[str, Any]:
     [
         (AsyncChatCompletionStream, ChatCompletionStream),
         (AsyncParsedChatCompletionStream, ParsedChatCompletionStream),
+        (AsyncBatch, Batch),
     ],
 )
 def test_the_blocking_stream_mirrors_the_async_stream(async_cls: type, sync_cls: type) -> None:

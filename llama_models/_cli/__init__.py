@@ -4,9 +4,10 @@
 the API's JSON with ``--json``; ``llama-models chat PROMPT`` prints the reply (as it
 arrives with ``--stream``); ``llama-models moderate TEXT`` prints Llama Guard's
 verdict; ``llama-models upload PATH --purpose P`` uploads a file and prints its file
-id, with a progress bar on stderr when that is a terminal. ``--demo`` answers from
-the built-in fake Llama API, in process, so the command works with no key and no
-network. Failures print one line on stderr and exit with status 1 (2 for usage
+id, with a progress bar on stderr when that is a terminal; ``llama-models batch INPUT -o
+OUTPUT`` runs a JSON Lines file of requests, many at once (exit status 3 when one failed).
+``--demo`` answers from the built-in fake Llama API, in process, so the command works with
+no key and no network. Failures print one line on stderr and exit with status 1 (2 for usage
 mistakes); Ctrl-C exits with status 130. Every flag is checked before anything is
 sent, and a message names the flag or environment variable to change, never a
 Python argument.
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .._client import AsyncLlamaClient
 from ..errors import LlamaError
-from . import _chat, _models, _moderate, _settings, _upload
+from . import _batch, _chat, _models, _moderate, _settings, _upload
 
 if TYPE_CHECKING:
     from ._common import Check, Command
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings.client_settings(args, os.environ)
         if getattr(args, "text", None) == "-":  # chat's PROMPT or moderate's TEXT
             args.text = _read_stdin()
-        asyncio.run(_run(args, settings, sys.stdout))
+        status = asyncio.run(_run(args, settings, sys.stdout))
     except LlamaError as exc:
         print(f"llama-models: error: {_settings.error_line(exc)}", file=sys.stderr)
         return 1
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    return 0
+    return status or 0
 
 
 def _read_stdin() -> str:
@@ -64,7 +65,7 @@ def _read_stdin() -> str:
         raise LlamaError(f"cannot read stdin: {exc}") from None
 
 
-async def _run(args: argparse.Namespace, settings: dict[str, Any], out: TextIO) -> None:
+async def _run(args: argparse.Namespace, settings: dict[str, Any], out: TextIO) -> int | None:
     command: Command = args.command
     if args.demo:
         from ..testing import FakeLlamaAPI
@@ -75,10 +76,9 @@ async def _run(args: argparse.Namespace, settings: dict[str, Any], out: TextIO) 
             async with AsyncLlamaClient(
                 api_key=server.api_key, base_url=server.base_url, **settings
             ) as client:
-                await command(client, args, out)
-        return
+                return await command(client, args, out)
     async with AsyncLlamaClient(**settings) as client:
-        await command(client, args, out)
+        return await command(client, args, out)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     _chat.add_command(groups, common)
     _moderate.add_command(groups, common)
     _upload.add_command(groups, common)
+    _batch.add_command(groups, common)
     return parser
 
 

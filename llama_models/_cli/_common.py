@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 __all__ = ["Check", "Command", "print_json", "print_table"]
 
 #: A command: it gets the client, the parsed arguments and stdout, and raises
-#: `LlamaError` for anything that should be one line on stderr and exit status 1.
-Command = Callable[["AsyncLlamaClient", argparse.Namespace, TextIO], Awaitable[None]]
+#: `LlamaError` for anything that should be one line on stderr and exit status 1. It may
+#: return an exit status of its own (``batch`` does, when some requests failed).
+Command = Callable[["AsyncLlamaClient", argparse.Namespace, TextIO], Awaitable["int | None"]]
 
 #: A command's check of its own flags, run before any client or request: it raises
 #: `InvalidArgumentError` with a message that names the flag (see `_settings.FLAGS`), or

@@ -48,6 +48,9 @@ FLAGS: Mapping[str, str] = MappingProxyType(
         "mime_type": "--mime-type",
         "part_size": "--part-size",
         "idle_timeout": "--idle-timeout",
+        "concurrency": "--concurrency",
+        "requests_per_minute": "--rpm",
+        "tokens_per_minute": "--tpm",
     }
 )
 
@@ -145,6 +148,13 @@ def client_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> dic
     ``--demo`` there is only the timeout: the demo server brings its own key and URL.
     """
     settings: dict[str, Any] = {"timeout": validate_timeout(args.timeout, FLAGS["timeout"])}
+    if getattr(args, "rate_limited", False):  # batch: many calls, one budget
+        from .._ratelimit._settings import RateLimit
+
+        settings["rate_limit"] = RateLimit(
+            requests_per_minute=args.requests_per_minute,
+            tokens_per_minute=args.tokens_per_minute,
+        )
     if args.demo:
         return settings
     base_url, url_names = args.base_url, FLAGS

@@ -6,9 +6,9 @@ signature and docstring as its async twin (a test compares them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._client import AsyncLlamaClient, refuse_pickling
 from .._config import (
@@ -20,6 +20,7 @@ from .._config import (
     DEFAULT_TIMEOUT,
 )
 from .._hooks import RequestHook
+from ._twin import twin
 from .chat import Chat
 from .models import Models
 from .moderations import Moderations
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
     from .._ratelimit._settings import RateLimit
     from ..otel import Telemetry
+    from ..types.batch import BatchProgress
+    from ._batch import Batch
 
 __all__ = ["LlamaClient"]
 
@@ -146,6 +149,24 @@ class LlamaClient:
 
     def __reduce__(self) -> NoReturn:
         refuse_pickling("a LlamaClient")
+
+    @twin(AsyncLlamaClient.batch)
+    def batch(
+        self,
+        requests: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int = 16,
+        ordered: bool = False,
+        on_progress: Callable[[BatchProgress], object] | None = None,
+    ) -> Batch:
+        from ._batch import Batch
+
+        return Batch(
+            self._portal,
+            self._async.batch(
+                requests, concurrency=concurrency, ordered=ordered, on_progress=on_progress
+            ),
+        )
 
     def close(self) -> None:
         """End the calls in flight, close the HTTP session and stop the event loop thread.

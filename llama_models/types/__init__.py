@@ -1,5 +1,6 @@
 """The public data classes. Plain attrs classes: no I/O, no serialization rules."""
 
+from .batch import BatchProgress, BatchRequest, BatchResult
 from .chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -44,6 +45,9 @@ from .uploads import (
 __all__ = [
     "APIResponse",
     "AssistantMessage",
+    "BatchProgress",
+    "BatchRequest",
+    "BatchResult",
     "ChatCompletion",
     "ChatCompletionChunk",
     "FunctionCall",

@@ -21,17 +21,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a redis-server started for this test session, or a skip without one."""
-    if shutil.which("redis-server") is None:
-        pytest.skip(NO_REDIS_SERVER)
-    # A short folder name: a Unix socket's path may not be longer than about 100 bytes.
-    folder: Path = tmp_path_factory.mktemp("redis")
-    with redis_server(folder) as url:
-        yield url
-
-
 @pytest.fixture
 def prefix() -> str:
     """Keys of the test's own, so tests share the server without sharing budgets."""

@@ -471,3 +471,18 @@ def observability() -> None:
     assert_type(telemetry.capture_content, bool)
     with LlamaClient(hooks=[seen.append, count], hook_bodies=True, telemetry=telemetry) as client:
         client.models.list()
+
+
+def batch_jobs(client: LlamaClient, lines: Sequence[Mapping[str, Any]]) -> None:
+    requests = [llama_models.BatchRequest(body=line, custom_id="q1") for line in lines]
+    with client.batch(requests, concurrency=4, ordered=True) as results:
+        assert_type(results, llama_models.Batch)
+        for result in results:
+            assert_type(result, llama_models.BatchResult)
+            assert_type(
+                result.response, llama_models.ChatCompletion | llama_models.Moderation | None
+            )
+            assert_type(result.error, llama_models.LlamaError | None)
+    progress = results.progress()
+    assert_type(progress.eta, float | None)
+    client.batch(iter(lines), on_progress=lambda update: print(update.done))

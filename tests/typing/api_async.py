@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
 from typing_extensions import assert_type
 
+import llama_models
 from llama_models import (
     APIResponse,
     AsyncChatCompletionStream,
@@ -126,3 +127,14 @@ def user_test_threaded() -> None:
         assert_type(api.base_url, str)
         api.add_synthetic_models(100)
         api.clear_requests()
+
+
+async def async_batch_jobs(client: AsyncLlamaClient) -> None:
+    async def requests() -> AsyncIterator[dict[str, Any]]:
+        yield {"custom_id": "q1", "body": {"model": "m", "messages": []}}
+
+    async with client.batch(requests(), concurrency=4) as results:
+        assert_type(results, llama_models.AsyncBatch)
+        async for result in results:
+            assert_type(result.index, int)
+            assert_type(result.custom_id, str | None)

@@ -1,0 +1,87 @@
+"""Throughput and peak memory of ``llama-models batch`` on inputs of growing size.
+
+For each size, writes an input file of that many chat requests, runs the
+``llama-models batch`` command on it as a subprocess against the fake Llama API
+(``python -m llama_models.testing``, in a process of its own), and reports the
+command's requests per second and its peak resident set size. Flat memory shows
+as a peak that stays put while the input grows a hundredfold.
+
+    python bench/batch_rss.py                       # 10,000 and 100,000 lines
+    python bench/batch_rss.py --sizes 10000 100000 1000000 --concurrency 32
+
+The peak is read for each run on its own, from ``os.wait4`` (the rusage of that
+one child); ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, the largest of all
+children waited for so far, is printed alongside. The fake server is not waited
+for until the end, so it never counts. Only ratios between sizes mean anything:
+the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _processes import FakeServer
+
+_COMMAND = str(Path(sys.executable).with_name("llama-models"))
+_MODEL = "Llama-3.3-70B-Instruct"
+
+
+def _write_input(path: Path, lines: int) -> None:
+    with path.open("w") as file:
+        for number in range(lines):
+            body = {"model": _MODEL, "messages": [{"role": "user", "content": f"q {number}"}]}
+            file.write(json.dumps({"custom_id": f"r{number}", "body": body}) + "\n")
+
+
+def _run(server: FakeServer, source: Path, output: Path, concurrency: int) -> tuple[float, int]:
+    """Run the command; return its wall seconds and its peak RSS in KiB."""
+    env = {**os.environ, "LLAMA_API_KEY": server.api_key, "LLAMA_API_BASE_URL": server.base_url}
+    command = [_COMMAND, "batch", str(source), "-o", str(output)]
+    command += ["--concurrency", str(concurrency)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"llama-models batch exited {proc.returncode}:\n{stderr}")
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    return seconds, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, --concurrency {args.concurrency}"
+    )
+    print("| lines | seconds | requests/s | peak RSS (MiB) | RUSAGE_CHILDREN max (MiB) |")
+    print("|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as folder, FakeServer(api_key="bench-key") as server:
+        for size in args.sizes:
+            source, output = Path(folder, "in.jsonl"), Path(folder, "out.jsonl")
+            output.unlink(missing_ok=True)
+            _write_input(source, size)
+            seconds, peak = _run(server, source, output, args.concurrency)
+            children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            print(
+                f"| {size:,} | {seconds:.1f} | {size / seconds:,.0f} | {peak / 1024:.1f} "
+                f"| {children / 1024:.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

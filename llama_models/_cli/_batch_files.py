@@ -1,0 +1,229 @@
+"""The files of ``llama-models batch``: the requests read line by line, the results appended.
+
+Nothing is loaded whole. The input is read one line at a time, as the batch
+asks for requests; each result is written as one whole line and flushed, so an
+interrupted run leaves a valid file, and a crash at worst a torn last line,
+which the next run drops before it resumes. What is remembered per line is a
+digest of its ``custom_id`` (`IdSet`, 16 bytes a line), to skip the ids already
+in the output and to report duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from array import array
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from .._batch_items import read_item
+from ..errors import InvalidArgumentError, LlamaError
+from ..types.batch import BatchRequest, BatchResult
+
+__all__ = [
+    "IdSet",
+    "InputReader",
+    "derived_id",
+    "finished_ids",
+    "open_output",
+    "result_line",
+    "write_line",
+]
+
+
+def derived_id(number: int) -> str:
+    """The ``custom_id`` of input line *number* (from 1) when it has none: ``line-12``."""
+    return f"line-{number}"
+
+
+class IdSet:
+    """A set of ids kept as 8-byte digests in one flat array: 16 bytes an id, not ~100.
+
+    Open addressing with linear probing, at most half full. Two ids sharing a
+    64-bit digest would count as one; among a million ids that happens with
+    odds of about one in thirty million.
+    """
+
+    def __init__(self) -> None:
+        self._slots = array("Q", bytes(8 * 1024))
+        self._mask = 1023
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, key: str) -> bool:
+        """Add *key*; return whether it was new."""
+        digest = _digest(key)
+        slots, mask = self._slots, self._mask
+        index = digest & mask
+        while True:
+            found = slots[index]
+            if found == digest:
+                return False
+            if found == 0:
+                break
+            index = (index + 1) & mask
+        slots[index] = digest
+        self._size += 1
+        if 2 * self._size > mask:
+            self._grow()
+        return True
+
+    def __contains__(self, key: str) -> bool:
+        digest = _digest(key)
+        slots, mask = self._slots, self._mask
+        index = digest & mask
+        while True:
+            found = slots[index]
+            if found == digest:
+                return True
+            if found == 0:
+                return False
+            index = (index + 1) & mask
+
+    def _grow(self) -> None:
+        old = self._slots
+        self._slots = array("Q", bytes(16 * len(old)))
+        self._mask = 2 * len(old) - 1
+        slots, mask = self._slots, self._mask
+        for digest in old:
+            if digest:
+                index = digest & mask
+                while slots[index]:
+                    index = (index + 1) & mask
+                slots[index] = digest
+
+
+def _digest(key: str) -> int:
+    # 0 marks an empty slot; a digest of 0 (one in 2**64) is folded onto 1.
+    value = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+    return value or 1
+
+
+def finished_ids(path: str, note: Callable[[str], None]) -> IdSet:
+    """The ids of the results already in *path*, after dropping a torn last line.
+
+    Raises:
+        LlamaError: a line before the last is not a result line (not our file?).
+    """
+    done = IdSet()
+    if not os.path.exists(path):
+        return done
+    with open(path, "r+b") as file:
+        kept = 0
+        for number, raw in enumerate(file, start=1):
+            custom_id = _result_id(raw) if raw.endswith(b"\n") else None
+            if custom_id is None:
+                if file.read(1):  # not the last line: the file is not ours, or damaged
+                    raise LlamaError(
+                        f"{path} line {number} is not a result line; resume into a file this "
+                        "command wrote, or choose another output file"
+                    )
+                file.truncate(kept)
+                note(f"{path}: dropped a torn last line (line {number}) from an interrupted run")
+                break
+            done.add(custom_id)
+            kept += len(raw)
+    return done
+
+
+def _result_id(raw: bytes) -> str | None:
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        return None
+    custom_id = line.get("custom_id") if isinstance(line, dict) else None
+    return custom_id if isinstance(custom_id, str) else None
+
+
+class InputReader:
+    """The requests of a JSON Lines file, one per line, read as the batch asks for them.
+
+    Blank lines are ignored. A line that is not a JSON object in the batch-file
+    shape, or repeats an earlier ``custom_id``, is reported through *note* with
+    its line number and skipped; so are the ids in *done*.
+    """
+
+    def __init__(self, path: str, done: IdSet, note: Callable[[str], None]) -> None:
+        self._path = path
+        self._done = done
+        self._note = note
+        self._seen = IdSet()
+        self.bad = 0
+        self.duplicates = 0
+        self.resumed = 0
+
+    def __iter__(self) -> Iterator[BatchRequest]:
+        with open(self._path, "rb") as file:
+            for number, raw in enumerate(file, start=1):
+                if raw.strip():
+                    request = self._request(number, raw)
+                    if request is not None:
+                        yield request
+
+    def _request(self, number: int, raw: bytes) -> BatchRequest | None:
+        try:
+            item = json.loads(raw)
+        except ValueError as exc:
+            self._bad(number, f"not JSON ({getattr(exc, 'msg', exc)})")
+            return None
+        if not isinstance(item, dict):
+            self._bad(number, f"not a JSON object but {type(item).__name__}")
+            return None
+        if item.get("custom_id") is None:
+            item["custom_id"] = derived_id(number)
+        try:
+            custom_id, url, body = read_item(item)
+        except InvalidArgumentError as exc:
+            self._bad(number, exc.message)
+            return None
+        assert custom_id is not None
+        if not self._seen.add(custom_id):
+            self.duplicates += 1
+            self._note(f"{self._path} line {number}: duplicate custom_id {custom_id!r}; skipped")
+            return None
+        if custom_id in self._done:
+            self.resumed += 1
+            return None
+        return BatchRequest(body=body, custom_id=custom_id, url=url)
+
+    def _bad(self, number: int, why: str) -> None:
+        self.bad += 1
+        self._note(f"{self._path} line {number}: {why}; skipped")
+
+
+def result_line(result: BatchResult) -> bytes:
+    """The output line of *result*: ``{"custom_id", "response"}`` or ``{"custom_id", "error"}``."""
+    line: dict[str, Any] = {"custom_id": result.custom_id}
+    error = result.error
+    if error is None:
+        assert result.response is not None
+        line["response"] = result.response.to_dict()
+    else:
+        line["error"] = {
+            "type": type(error).__name__,
+            "status": getattr(error, "status_code", None),
+            "message": error.message,
+            "request_id": getattr(error, "request_id", None),
+        }
+    return json.dumps(line, ensure_ascii=False).encode() + b"\n"
+
+
+def open_output(path: str) -> IO[bytes]:
+    """*path* opened for appending results (the command's files are plain blocking I/O).
+
+    Raises:
+        LlamaError: it cannot be opened.
+    """
+    try:
+        return open(path, "ab")
+    except OSError as exc:
+        raise LlamaError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def write_line(file: IO[bytes], line: bytes) -> None:
+    """Write *line* whole and flush it, so an interruption never leaves half of it behind."""
+    file.write(line)
+    file.flush()
