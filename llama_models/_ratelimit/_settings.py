@@ -58,8 +58,8 @@ class RateLimit:
         tokens_per_minute: tokens (prompt and completion) allowed per
             *window*; ``None`` for no limit of your own. A request counts as its
             estimate (about four characters a token, plus its
-            ``max_completion_tokens``, or 1,024 when it
-            sets none) until its answer reports the real count.
+            ``max_completion_tokens``, or 1,024 when it sets none) until its
+            answer reports the real count.
         adaptive: also follow the ``x-ratelimit-*`` headers of the answers: the
             limits they announce apply where they are lower than yours (or
             where you set none), and the remaining counts they report are
