@@ -6,7 +6,7 @@ import sys
 import threading
 from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 from ._config import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -20,15 +20,19 @@ from ._config import (
     validate_idle_timeout,
     validate_timeout,
 )
+from ._options import BodyOptions, ClientOptions, RequestOptions, Unpack
 from ._protocol import RequestSpec
 from ._resources.chat import AsyncChat
 from ._resources.models import AsyncModels
 from ._resources.moderations import AsyncModerations
 from ._resources.uploads import AsyncUploads
-from .errors import ClientStateError
+from .errors import ClientStateError, InvalidArgumentError
 from .types.response import APIResponse
 
 if TYPE_CHECKING:
+    import os
+    from ssl import SSLContext
+
     import aiohttp
     import cattrs
 
@@ -72,6 +76,10 @@ class AsyncLlamaClient:
             is plain ``http://`` to anything but loopback unless
             *allow_insecure_http* is true.
         timeout: seconds one call may take in all, retries and waits included.
+            ``None`` sets no overall limit: only *connect_timeout*,
+            *read_timeout* and, for streams, *idle_timeout* then apply. The
+            default is finite (120 s) so that a call to a server that accepted
+            the request and then hangs still ends.
         connect_timeout: seconds to establish one connection.
         read_timeout: seconds the server may stay silent while answering; a
             silent GET is then retried. ``None`` leaves only *timeout*.
@@ -91,6 +99,13 @@ class AsyncLlamaClient:
             since they may hold personal data).
         converter: the cattrs converter that turns JSON into objects and back
             (see `make_converter`); ``llama_models.converter`` when ``None``.
+        default_query: query parameters added to every request's URL.
+        proxy: the URL of an HTTP proxy for every request, overriding the
+            environment; ``False`` for none; ``None`` to read ``HTTPS_PROXY``,
+            ``ALL_PROXY`` and ``NO_PROXY`` once, now.
+        ssl: the certificates to trust: an :class:`ssl.SSLContext`, or the path
+            of a CA bundle (PEM) such as a corporate CA's; the system's when
+            ``None``. Not with *http_session*.
     """
 
     models: AsyncModels
@@ -109,7 +124,7 @@ class AsyncLlamaClient:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = None,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
@@ -121,8 +136,16 @@ class AsyncLlamaClient:
         allow_insecure_http: bool = False,
         log_bodies: bool = False,
         converter: cattrs.Converter | None = None,
+        default_query: Mapping[str, str] | None = None,
+        proxy: str | Literal[False] | None = None,
+        ssl: SSLContext | str | os.PathLike[str] | None = None,
     ) -> None:
-        self._config: ClientConfig = resolve_config(
+        if http_session is not None and ssl is not None:
+            raise InvalidArgumentError(
+                "ssl applies to the client's own connections; with http_session, give your "
+                "session's connector the SSL context instead"
+            )
+        config = resolve_config(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
@@ -136,8 +159,22 @@ class AsyncLlamaClient:
             log_bodies=log_bodies,
             idle_timeout=idle_timeout,
             converter=converter,
+            default_query=default_query,
+            proxy=proxy,
+            ssl=ssl,
         )
+        self._setup(config, http_session, None)
+
+    def _setup(
+        self,
+        config: ClientConfig,
+        http_session: aiohttp.ClientSession | None,
+        parent: AsyncLlamaClient | None,
+    ) -> None:
+        self._config: ClientConfig = config
         self._http_session = http_session
+        # The client that owns the connection pool, for a client made by with_options.
+        self._parent = parent
         self._transport: Transport | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -157,14 +194,92 @@ class AsyncLlamaClient:
         return self._config.max_retries
 
     @property
-    def timeout(self) -> float:
-        """Seconds one call may take in all, retries included."""
+    def timeout(self) -> float | None:
+        """Seconds one call may take in all, retries included; ``None`` for no overall limit."""
         return self._config.timeout
 
     @property
     def closed(self) -> bool:
-        """Whether `aclose` has been called."""
-        return self._closed
+        """Whether `aclose` has been called (for a derived client: on it or on its parent)."""
+        return self._closed or (self._parent is not None and self._parent.closed)
+
+    def with_options(self, **options: Unpack[ClientOptions]) -> AsyncLlamaClient:
+        """A client with other settings that shares this one's connection pool.
+
+        The settings given replace this client's, ``default_headers`` and
+        ``default_query`` are added to its own, and the rest are kept. Making
+        one is cheap (no session, no connections), so a loop may make one per
+        call. Closing it leaves this client working; closing this client closes
+        the connections of every client derived from it, whose calls then raise
+        `ClientStateError`.
+
+        ::
+
+            patient = client.with_options(timeout=600, max_retries=5)
+
+        Args:
+            **options: any of ``timeout``, ``connect_timeout``, ``read_timeout``,
+                ``idle_timeout``, ``max_retries``, ``default_headers``,
+                ``default_query``, ``max_response_bytes``, ``log_bodies`` and
+                ``converter``, as for the client itself.
+        """
+        from ._derived import derived_config
+
+        child = object.__new__(type(self))
+        child._setup(
+            derived_config(self._config, options), self._http_session, self._parent or self
+        )
+        return child
+
+    def copy(self, **options: Unpack[ClientOptions]) -> AsyncLlamaClient:
+        """The same as `with_options`, under the name llama-api-client and openai also use."""
+        return self.with_options(**options)
+
+    async def get(self, path: str, *, cast_to: type[T], **options: Unpack[RequestOptions]) -> T:
+        """Send ``GET`` to an endpoint this SDK does not wrap yet, and structure the answer.
+
+        The request goes through the client's transport: its retries, deadline,
+        headers and error mapping.
+
+        Args:
+            path: the path under ``base_url``, such as ``"models"``; it may not
+                leave ``base_url`` (no ``..``, no other host, no query: use
+                ``extra_query``).
+            cast_to: what to structure the JSON answer into, by the client's
+                converter: an attrs class, a dataclass, ``dict``; or ``bytes``
+                for the body as it is.
+            **options: the per-call options (``timeout``, ``max_retries``,
+                ``extra_headers``, ``extra_query``).
+        """
+        from ._derived import custom_spec
+
+        response = await self._request(custom_spec("GET", path, None), cast_to, options)
+        return response.data
+
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, Any] | None = None,
+        **options: Unpack[BodyOptions],
+    ) -> T:
+        """Send ``POST`` to an endpoint this SDK does not wrap yet, and structure the answer.
+
+        As `get`, with a JSON *body*. A POST is retried only when nothing reached
+        the server, or on 429, as every POST of the client.
+
+        Args:
+            path: the path under ``base_url``, as for `get`.
+            cast_to: what to structure the answer into, as for `get`.
+            body: the JSON body, as a dict (SDK objects in it are unstructured).
+            **options: the per-call options, ``extra_body`` included.
+        """
+        from ._derived import custom_spec
+
+        spec = custom_spec("POST", path, body, options.get("extra_body"))
+        response = await self._request(spec, cast_to, options)
+        return response.data
 
     def __repr__(self) -> str:
         return (
@@ -187,6 +302,14 @@ class AsyncLlamaClient:
 
         if self._closed:
             raise ClientStateError("this client is closed; create a new client")
+        if self._parent is not None:  # shares the parent's pool, started by it
+            owner = self._parent._transport or await self._parent._start()
+            with self._lock:
+                if self._closed:
+                    raise ClientStateError("this client is closed; create a new client")
+                if self._transport is None:
+                    self._transport = owner.derive(self._config)
+                return self._transport
         if "llama_models._transport" in sys.modules:
             created = _new_transport(self._config, self._http_session)
         else:
@@ -201,14 +324,10 @@ class AsyncLlamaClient:
             return self._transport
 
     async def _first_request(
-        self,
-        spec: RequestSpec,
-        cls: type[T],
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, cls: type[T], options: Mapping[str, Any]
     ) -> APIResponse[T]:
         transport = await self._start()
-        return await transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
+        return await transport.request(spec, cls, options)
 
     async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]:
         """The converter and JSON decoder of this client (starting it if need be)."""
@@ -216,16 +335,12 @@ class AsyncLlamaClient:
         return transport.converter, transport.loads_text
 
     async def _stream(
-        self,
-        spec: RequestSpec,
-        *,
-        timeout: float | None,
-        idle_timeout: float | None,
-        stream_timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, options: Mapping[str, Any]
     ) -> AsyncChatCompletionStream:
         import asyncio
 
+        idle_timeout = options.get("idle_timeout")
+        stream_timeout = options.get("stream_timeout")
         config = self._config
         idle = config.idle_timeout if idle_timeout is None else validate_idle_timeout(idle_timeout)
         loop = asyncio.get_running_loop()
@@ -236,9 +351,7 @@ class AsyncLlamaClient:
         # Loaded with the transport, off the loop (see _start).
         from ._chat_stream import AsyncChatCompletionStream
 
-        body, retries = await transport.open_stream(
-            spec, timeout=timeout, extra_headers=extra_headers, deadline=deadline
-        )
+        body, retries = await transport.open_stream(spec, options, deadline)
         return AsyncChatCompletionStream(
             body,
             loop=loop,
@@ -252,27 +365,26 @@ class AsyncLlamaClient:
         )
 
     def _request(
-        self,
-        spec: RequestSpec,
-        cls: type[T],
-        *,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, cls: type[T], options: Mapping[str, Any]
     ) -> Coroutine[Any, Any, APIResponse[T]]:
         # A plain function returning the transport's coroutine: one frame fewer to
         # re-enter each time a request resumes.
         transport = self._transport
         if transport is None:
-            return self._first_request(spec, cls, timeout, extra_headers)
-        return transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
+            return self._first_request(spec, cls, options)
+        return transport.request(spec, cls, options)
 
     async def aclose(self) -> None:
         """End the calls in flight and close the HTTP session (unless it was given as *http_session*).
 
         Calls still running raise `ClientStateError`, and so do open streams at
         their next read; calls made afterwards raise it too. Closing twice is
-        harmless.
+        harmless. Closing a client made by `with_options` leaves its parent and
+        their shared connections open, and lets its own calls in flight finish.
         """
+        if self._parent is not None:
+            self._detach()
+            return
         with self._lock:
             transport = self._transport
             if transport is None:
@@ -280,6 +392,12 @@ class AsyncLlamaClient:
         if transport is not None:
             await transport.aclose()  # refuses a call from the wrong loop
             self._closed = True
+
+    def _detach(self) -> None:
+        """Close a derived client: only it, not the pool it shares (from any thread)."""
+        with self._lock:
+            self._closed = True
+            self._transport = None
 
     async def __aenter__(self) -> AsyncLlamaClient:
         return self

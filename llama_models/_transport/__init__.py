@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import platform
 import random
 import time
 from collections.abc import Coroutine, Mapping
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from .. import _protocol as proto
-from .._config import ClientConfig, validate_headers, validate_timeout
+from .._config import ClientConfig
 from .._converter import default_converter, json_dumps, json_loads, json_loads_text, structure
 from .._inflight import CLOSED, TIMEOUT, InFlight
+from .._options import encode_query, resolve_call
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
 from ..errors import (
@@ -40,6 +43,8 @@ from ._failures import AttemptFailed, map_attempt_error, not_a_stream, read_capp
 from ._stream import LiveBody
 
 T = TypeVar("T")
+#: A call's budget (None: no overall limit), retry limit, extra headers and query string.
+CallSettings = tuple[float | None, int, Mapping[str, str] | None, str]
 
 logger = logging.getLogger("llama_models")
 
@@ -54,9 +59,22 @@ def user_agent() -> str:
 class Transport:
     """Sends requests for one client on one event loop."""
 
-    def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        session: aiohttp.ClientSession | None,
+        binding: Binding | None = None,
+    ) -> None:
         self._config = config
-        self._binding = Binding(config, session)
+        # A derived client (with_options) shares its parent's binding: session, pool, calls.
+        self._binding = binding or Binding(config, session)
+        #: What a call without options gets: budget, retries, extra headers, query string.
+        self._defaults: CallSettings = (
+            config.timeout,
+            config.max_retries,
+            None,
+            encode_query(config.default_query),
+        )
         self._urls: dict[str, URL] = {}
         # The call's deadline covers all attempts and waits, the wait for a free
         # connection included (see request and _inflight); aiohttp only enforces
@@ -79,6 +97,11 @@ class Transport:
         if session is not None:  # the key cannot go on in a middleware of ours (see _auth)
             self._headers["Authorization"] = bearer(config.api_key)
 
+    def derive(self, config: ClientConfig) -> Transport:
+        """A transport with *config*'s settings on this one's session, pool and calls."""
+        binding = self._binding
+        return Transport(config, None if binding.owns_session else binding.session, binding)
+
     def structure(self, data: Any, cls: type[T]) -> T:
         """Structure decoded JSON as *cls* with this client's converter."""
         return structure(self.converter, data, cls)
@@ -88,27 +111,17 @@ class Transport:
         await self._binding.aclose()
 
     def request(
-        self,
-        spec: proto.RequestSpec,
-        cls: type[T],
-        *,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: proto.RequestSpec, cls: type[T], options: Mapping[str, Any]
     ) -> Coroutine[Any, Any, APIResponse[T]]:
         """Send *spec*, retrying as the policy allows, and structure the answer as *cls*.
 
         A plain function handing back `_exchange`'s coroutine: every frame in the
         chain is re-entered each time the request resumes, so there is one fewer.
         """
-        return self._exchange(spec, cls, timeout, extra_headers, None)
+        return self._exchange(spec, cls, options, None)
 
     def open_stream(
-        self,
-        spec: proto.RequestSpec,
-        *,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
-        deadline: float | None,
+        self, spec: proto.RequestSpec, options: Mapping[str, Any], deadline: float | None
     ) -> Coroutine[Any, Any, tuple[LiveBody, int]]:
         """Send *spec* and return its 2xx response still open, with the retries it took.
 
@@ -116,7 +129,7 @@ class Transport:
         is retried. *deadline* (loop time) bounds the opening as well, when the
         whole stream has one.
         """
-        return self._exchange(spec, None, timeout, extra_headers, deadline)
+        return self._exchange(spec, None, options, deadline)
 
     def inflight(self) -> InFlight:
         """The keeper of the calls and streams in flight on this transport's loop."""
@@ -129,8 +142,7 @@ class Transport:
         self,
         spec: proto.RequestSpec,
         cls: type[Any] | None,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        options: Mapping[str, Any],
         stream_deadline: float | None,
     ) -> Any:
         """Send *spec* until it succeeds or the policy gives up.
@@ -145,14 +157,16 @@ class Transport:
         binding = self._binding
         session = binding.bind()
         config = self._config
-        budget = config.timeout if timeout is None else validate_timeout(timeout, "timeout")
+        budget, max_retries, extra_headers, query = (
+            self._settings(options, spec) if options else self._defaults
+        )
         headers = self._headers
         if spec.headers:
             headers = {**headers, **spec.headers}
         if stream:
             headers = {**headers, "Accept": "text/event-stream"}
         if extra_headers:
-            headers = {**headers, **validate_headers(extra_headers, "extra_headers")}
+            headers = {**headers, **extra_headers}
         body: bytes | None = None
         if spec.json is not None:
             body = self.dumps(spec.json)
@@ -164,15 +178,19 @@ class Transport:
             headers = {**headers, "Content-Type": spec.content_type or "application/octet-stream"}
         method = spec.method
         url = proto.join_url(config.base_url, spec.path)
+        if query:
+            url += "?" + query
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         inflight = binding.inflight
         if task is None or inflight is None:  # pragma: no cover - coroutines run in tasks
             raise ClientStateError("call the client from within an asyncio task")
-        deadline = loop.time() + budget
-        limit = f"after {budget:g} s"
-        if stream_deadline is not None and stream_deadline < deadline:
+        started = loop.time()
+        deadline = None if budget is None else started + budget
+        limit = "" if budget is None else f"after {budget:g} s"
+        if stream_deadline is not None and (deadline is None or stream_deadline < deadline):
             deadline, limit = stream_deadline, "at its stream_timeout"
+        remaining = math.inf
         holders = binding.holders
         key = 0
         inflight.enter(task, deadline)
@@ -187,14 +205,18 @@ class Transport:
                     )
                 except AttemptFailed as failed:
                     del holders[key]
+                    if deadline is not None:
+                        remaining = deadline - loop.time()
                     delay, why = self._delay_after_failure(
-                        failed, method, retries, deadline - loop.time()
+                        failed, method, retries, max_retries, remaining
                     )
                 else:
                     if live is None:  # a live body gives its place back when it closes
                         del holders[key]
                     if status < 300:
                         break
+                    if deadline is not None:
+                        remaining = deadline - loop.time()
                     delay, why = self._delay_after_status(
                         status,
                         resp_headers,
@@ -202,9 +224,10 @@ class Transport:
                         method,
                         final_url,
                         retries,
-                        deadline - loop.time(),
+                        max_retries,
+                        remaining,
                     )
-                self._log_retry(method, url, retries, delay, why)
+                self._log_retry(method, url, retries, max_retries, delay, why)
                 await asyncio.sleep(delay)
                 retries += 1
         except BaseException as exc:
@@ -230,6 +253,17 @@ class Transport:
         inflight.leave(task)
         if cls is None:
             return live, retries
+        elapsed = timedelta(seconds=loop.time() - started)
+        if cls is bytes:
+            return APIResponse(
+                data=raw,
+                status_code=status,
+                headers=resp_headers,
+                retries=retries,
+                content=raw,
+                url=final_url,
+                elapsed=elapsed,
+            )
         data = proto.parse_success(
             status,
             resp_headers,
@@ -240,15 +274,39 @@ class Transport:
             method=spec.method,
             url=final_url,
         )
-        return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
+        return APIResponse(
+            data=data,
+            status_code=status,
+            headers=resp_headers,
+            retries=retries,
+            content=raw,
+            url=final_url,
+            elapsed=elapsed,
+        )
+
+    def _settings(self, options: Mapping[str, Any], spec: proto.RequestSpec) -> CallSettings:
+        """The `CallSettings` of a call given *options*; they are checked before anything is sent."""
+        config = self._config
+        if spec.json is None and options.get("extra_body") is not None:
+            from ..errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"extra_body applies to calls with a JSON body, not to {spec.method} {spec.path}"
+            )
+        return resolve_call(
+            options,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+            default_query=config.default_query,
+        )
 
     def _delay_after_failure(
-        self, failed: AttemptFailed, method: str, retries: int, remaining: float
+        self, failed: AttemptFailed, method: str, retries: int, max_retries: int, remaining: float
     ) -> tuple[float, str]:
         """The wait before retrying a failed attempt and why, or raise its error."""
         delay = None
         if failure_is_retryable(method, failed.stage):
-            delay = self._plan(retries, None, remaining)
+            delay = self._plan(retries, max_retries, None, remaining)
         if delay is None:
             raise failed.error from failed.__cause__
         return delay, failed.error.message
@@ -261,6 +319,7 @@ class Transport:
         method: str,
         url: str,
         retries: int,
+        max_retries: int,
         remaining: float,
     ) -> tuple[float, str]:
         """The wait before retrying after an error status and why, or raise the error."""
@@ -268,7 +327,7 @@ class Transport:
         error = proto.status_error(status, headers, raw, method=method, url=url, now=now)
         delay = None
         if status_is_retryable(method, status, headers):
-            delay = self._plan(retries, parse_retry_after(headers, now), remaining)
+            delay = self._plan(retries, max_retries, parse_retry_after(headers, now), remaining)
         if delay is None:
             raise error
         return delay, f"HTTP {status}"
@@ -280,23 +339,27 @@ class Transport:
         parsed = self._urls[url] = URL(url, encoded=True)
         return parsed
 
-    def _plan(self, retries: int, server_wait: float | None, remaining: float) -> float | None:
+    def _plan(
+        self, retries: int, max_retries: int, server_wait: float | None, remaining: float
+    ) -> float | None:
         return plan_retry(
             retries_made=retries,
-            max_retries=self._config.max_retries,
+            max_retries=max_retries,
             server_wait=server_wait,
             remaining=remaining,
             jitter=self._random.random(),
         )
 
-    def _log_retry(self, method: str, url: str, retries: int, delay: float, why: str) -> None:
+    def _log_retry(
+        self, method: str, url: str, retries: int, max_retries: int, delay: float, why: str
+    ) -> None:
         logger.info(
             "retrying %s %s in %.2f s (retry %d of %d) after: %s",
             method,
             url,
             delay,
             retries + 1,
-            self._config.max_retries,
+            max_retries,
             why,
         )
 
