@@ -389,7 +389,10 @@ def chat_body(
         for name in _ARGUMENTS & extra_body.keys():
             if fields[name] is None and extra_body[name] is not None:
                 fields[name] = rest.pop(name)
-        return chat_body(model=model, messages=messages, stream=stream, extra_body=rest, **fields)
+        if len(rest) < len(extra_body):
+            return chat_body(
+                model=model, messages=messages, stream=stream, extra_body=rest, **fields
+            )
     body: dict[str, Any] = {"model": check_model(model), "messages": messages_body(messages)}
     if max_completion_tokens is not None:
         body["max_completion_tokens"] = _number(

@@ -115,12 +115,15 @@ CLIENT_KEYS = frozenset(ClientOptions.__optional_keys__)
 
 
 def check_keys(options: Mapping[str, Any], allowed: frozenset[str], what: str) -> None:
-    """Refuse a keyword that is not among *allowed* (a typo the type checker did not see)."""
+    """Refuse a keyword that is not among *allowed*, with the `TypeError` Python gives.
+
+    The options arrive as ``**options``, so Python itself accepts any keyword;
+    a misspelt one (which a type checker would flag) must still not be ignored.
+    """
     unknown = options.keys() - allowed
     if unknown:
-        names = ", ".join(sorted(map(repr, unknown)))
-        raise InvalidArgumentError(
-            f"{what} got unexpected keyword argument(s) {names}; "
+        raise TypeError(
+            f"{what} got an unexpected keyword argument {min(unknown)!r}; "
             f"the options are {', '.join(sorted(allowed))}"
         )
 
