@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncLlamaClient
+from ._options import BodyOptions, ClientOptions, RequestOptions, StreamOptions
 from ._sync import LlamaClient
 from ._sync._stream import ChatCompletionStream
 from .errors import (
@@ -76,9 +77,11 @@ __all__ = [
     "AsyncToolRunner",
     "AuthenticationError",
     "BadRequestError",
+    "BodyOptions",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionStream",
+    "ClientOptions",
     "ClientStateError",
     "ConflictError",
     "FunctionTool",
@@ -101,7 +104,9 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
+    "RequestOptions",
     "StreamInterruptedError",
+    "StreamOptions",
     "StructureError",
     "StructuredOutputError",
     "SystemMessage",
