@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 class BinaryFile(Protocol):
-    """A binary file object, as `open(path, "rb")` or `io.BytesIO` give."""
+    """A binary file object, as ``open(path, "rb")`` or ``io.BytesIO`` give."""
 
     def read(self, size: int = ..., /) -> bytes: ...
 

@@ -76,7 +76,7 @@ class APIResponse(Generic[T]):
             return self.content.decode("utf-8", "replace")
 
     def json(self) -> Any:
-        """The body decoded as JSON, as plain dicts and lists (`json.loads`)."""
+        """The body decoded as JSON, as plain dicts and lists (by ``json.loads``)."""
         import json
 
         return json.loads(self.content)
