@@ -336,22 +336,6 @@ def _number(
     return value
 
 
-#: The optional arguments of `chat_body`, which a field of ``extra_body`` may stand in for.
-_ARGUMENTS = frozenset(
-    {
-        "max_completion_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "repetition_penalty",
-        "response_format",
-        "tools",
-        "tool_choice",
-        "user",
-    }
-)
-
-
 def chat_body(
     *,
     model: object,
@@ -368,31 +352,7 @@ def chat_body(
     stream: bool,
     extra_body: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """The JSON body of ``POST /chat/completions``; arguments left as ``None`` are not sent.
-
-    A field of *extra_body* that an argument left as ``None`` could set is taken
-    as that argument, so that it is checked as the argument would be.
-    """
-    if isinstance(extra_body, Mapping) and not _ARGUMENTS.isdisjoint(extra_body):
-        fields: dict[str, object] = {
-            "max_completion_tokens": max_completion_tokens,
-            "temperature": temperature,
-            "top_p": top_p,
-            "top_k": top_k,
-            "repetition_penalty": repetition_penalty,
-            "response_format": response_format,
-            "tools": tools,
-            "tool_choice": tool_choice,
-            "user": user,
-        }
-        rest = dict(extra_body)
-        for name in _ARGUMENTS & extra_body.keys():
-            if fields[name] is None and extra_body[name] is not None:
-                fields[name] = rest.pop(name)
-        if len(rest) < len(extra_body):
-            return chat_body(
-                model=model, messages=messages, stream=stream, extra_body=rest, **fields
-            )
+    """The JSON body of ``POST /chat/completions``; arguments left as ``None`` are not sent."""
     body: dict[str, Any] = {"model": check_model(model), "messages": messages_body(messages)}
     if max_completion_tokens is not None:
         body["max_completion_tokens"] = _number(

@@ -29,13 +29,22 @@ else:  # pragma: no cover - Python 3.10
 if TYPE_CHECKING:
     import cattrs
 
+    from ._config import ClientConfig
+    from ._protocol import RequestSpec
+
+#: What a call needs of its options: its budget (``None``: no overall limit), retry limit,
+#: extra headers (checked) and query string.
+CallSettings = tuple[float | None, int, Mapping[str, str] | None, str]
+
 __all__ = [
     "CLIENT_KEYS",
+    "CallSettings",
     "BodyOptions",
     "ClientOptions",
     "RequestOptions",
     "StreamOptions",
     "Unpack",
+    "adopt_extra_body",
     "check_keys",
     "encode_query",
     "resolve_call",
@@ -149,30 +158,69 @@ def encode_query(query: Mapping[str, str]) -> str:
     return urlencode(query) if query else ""
 
 
-def resolve_call(
-    options: Mapping[str, Any],
-    *,
-    timeout: float | None,
-    max_retries: int,
-    default_query: Mapping[str, str],
-) -> tuple[float | None, int, Mapping[str, str] | None, str]:
-    """The budget, retry limit, extra headers and query string of one call.
+#: The optional arguments of ``chat.completions.create`` that a field of ``extra_body`` may
+#: stand in for.
+_CHAT_ARGUMENTS = frozenset(
+    {
+        "max_completion_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "repetition_penalty",
+        "response_format",
+        "tools",
+        "tool_choice",
+        "user",
+    }
+)
 
-    *timeout*, *max_retries* and *default_query* are the client's; an option
-    given in *options* overrides them (``extra_query`` adds to the query).
+
+def adopt_extra_body(fields: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a chat request with each ``extra_body`` field an argument left unset moved into it.
+
+    So ``extra_body={"temperature": 7}`` is checked as ``temperature=7`` is; a
+    field an argument did set stays in ``extra_body``, to be refused there.
+    """
+    extra_body = fields.get("extra_body")
+    if not isinstance(extra_body, Mapping) or _CHAT_ARGUMENTS.isdisjoint(extra_body):
+        return fields
+    adopted = {
+        name: extra_body[name]
+        for name in _CHAT_ARGUMENTS & extra_body.keys()
+        if fields.get(name) is None and extra_body[name] is not None
+    }
+    if not adopted:
+        return fields
+    rest = {key: value for key, value in extra_body.items() if key not in adopted}
+    return {**fields, **adopted, "extra_body": rest}
+
+
+def resolve_call(
+    options: Mapping[str, Any], spec: RequestSpec, config: ClientConfig
+) -> CallSettings:
+    """The `CallSettings` of one call: the client's (*config*), with *options* applied.
+
+    Everything is checked here, before anything is sent: an unknown option, a
+    bad value, and ``extra_body`` on a request without a JSON body (*spec*).
     """
     from ._config import validate_count, validate_headers, validate_optional_timeout
 
     check_keys(options, _CALL_KEYS, "the call")
+    if spec.json is None and options.get("extra_body") is not None:
+        raise InvalidArgumentError(
+            f"extra_body applies to calls with a JSON body, not to {spec.method} {spec.path}"
+        )
+    timeout = config.timeout
     if "timeout" in options:
         timeout = validate_optional_timeout(options["timeout"], "timeout")
+    max_retries = config.max_retries
     if "max_retries" in options:
         max_retries = validate_count(options["max_retries"], "max_retries")
     headers = options.get("extra_headers")
     if headers is not None:
         headers = validate_headers(headers, "extra_headers")
-    query = default_query
+    query = config.default_query
     extra_query = options.get("extra_query")
     if extra_query is not None:
-        query = {**default_query, **validate_query(extra_query, "extra_query")}
+        query = {**query, **validate_query(extra_query, "extra_query")}
     return timeout, max_retries, headers, encode_query(query)

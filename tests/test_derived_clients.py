@@ -129,8 +129,8 @@ def test_bad_derived_settings_are_refused(options: dict[str, object], match: str
 def test_pool_and_credential_settings_are_not_derived(name: str) -> None:
     """with_options takes no setting of the shared pool or the key: a TypeError names it."""
     client = AsyncLlamaClient(api_key="k")
+    options: dict[str, Any] = {name: None}
     with pytest.raises(TypeError, match=f"unexpected keyword argument '{name}'"):
-        options: dict[str, Any] = {name: None}
         client.with_options(**options)
 
 

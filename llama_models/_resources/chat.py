@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from .._options import BodyOptions, StreamOptions, Unpack
+from .._options import BodyOptions, StreamOptions, Unpack, adopt_extra_body
 from .._protocol import RequestSpec
 from ..errors import InvalidArgumentError
 from ..types.chat import ChatCompletion, ParsedChatCompletion
@@ -33,7 +33,7 @@ ResponseFormat = JsonSchemaFormat | Mapping[str, Any]
 def _spec(**fields: Any) -> RequestSpec:
     from .._chat_request import chat_body  # loaded with the first request, not at import
 
-    return RequestSpec("POST", "chat/completions", chat_body(**fields))
+    return RequestSpec("POST", "chat/completions", chat_body(**adopt_extra_body(fields)))
 
 
 def _stream_only(options: Mapping[str, Any]) -> None:

@@ -27,7 +27,7 @@ from .. import _protocol as proto
 from .._config import ClientConfig
 from .._converter import default_converter, json_dumps, json_loads, json_loads_text, structure
 from .._inflight import CLOSED, TIMEOUT, InFlight
-from .._options import encode_query, resolve_call
+from .._options import CallSettings, encode_query, resolve_call
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
 from ..errors import (
@@ -43,8 +43,6 @@ from ._failures import AttemptFailed, map_attempt_error, not_a_stream, read_capp
 from ._stream import LiveBody
 
 T = TypeVar("T")
-#: A call's budget (None: no overall limit), retry limit, extra headers and query string.
-CallSettings = tuple[float | None, int, Mapping[str, str] | None, str]
 
 logger = logging.getLogger("llama_models")
 
@@ -158,7 +156,7 @@ class Transport:
         session = binding.bind()
         config = self._config
         budget, max_retries, extra_headers, query = (
-            self._settings(options, spec) if options else self._defaults
+            resolve_call(options, spec, config) if options else self._defaults
         )
         headers = self._headers
         if spec.headers:
@@ -254,25 +252,19 @@ class Transport:
         if cls is None:
             return live, retries
         elapsed = timedelta(seconds=loop.time() - started)
-        if cls is bytes:
-            return APIResponse(
-                data=raw,
-                status_code=status,
-                headers=resp_headers,
-                retries=retries,
-                content=raw,
+        data = (
+            raw  # client.get(..., cast_to=bytes): the body as it is
+            if cls is bytes
+            else proto.parse_success(
+                status,
+                resp_headers,
+                raw,
+                cls,
+                self.structure,
+                self.loads,
+                method=spec.method,
                 url=final_url,
-                elapsed=elapsed,
             )
-        data = proto.parse_success(
-            status,
-            resp_headers,
-            raw,
-            cls,
-            self.structure,
-            self.loads,
-            method=spec.method,
-            url=final_url,
         )
         return APIResponse(
             data=data,
@@ -282,22 +274,6 @@ class Transport:
             content=raw,
             url=final_url,
             elapsed=elapsed,
-        )
-
-    def _settings(self, options: Mapping[str, Any], spec: proto.RequestSpec) -> CallSettings:
-        """The `CallSettings` of a call given *options*; they are checked before anything is sent."""
-        config = self._config
-        if spec.json is None and options.get("extra_body") is not None:
-            from ..errors import InvalidArgumentError
-
-            raise InvalidArgumentError(
-                f"extra_body applies to calls with a JSON body, not to {spec.method} {spec.path}"
-            )
-        return resolve_call(
-            options,
-            timeout=config.timeout,
-            max_retries=config.max_retries,
-            default_query=config.default_query,
         )
 
     def _delay_after_failure(
