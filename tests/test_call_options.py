@@ -180,6 +180,10 @@ async def test_stream_options_are_refused_without_a_stream(
     """idle_timeout belongs to streams: a plain call with it is refused."""
     with pytest.raises(InvalidArgumentError, match="idle_timeout applies to streams only"):
         await client.chat.completions.create(model=MODEL, messages=HELLO, idle_timeout=5)  # type: ignore[call-overload]
+    with pytest.raises(InvalidArgumentError, match="stream_timeout applies to streams only"):
+        await client.chat.completions.with_response.create(
+            model=MODEL, messages=HELLO, stream_timeout=5
+        )  # type: ignore[call-arg]
     assert server.requests == []
 
 

@@ -66,7 +66,7 @@ class AsyncCompletionsWithResponse:
         user: str | None = None,
         **options: Unpack[BodyOptions],
     ) -> APIResponse[ChatCompletion]:
-        """Create a chat completion, with the HTTP status, headers and rate limits.
+        """Create a chat completion, with the HTTP status, headers, raw body and rate limits.
 
         The arguments are those of `AsyncCompletions.create` without streaming.
         """
@@ -85,6 +85,7 @@ class AsyncCompletionsWithResponse:
             stream=False,
             extra_body=options.get("extra_body"),
         )
+        _stream_only(options)
         return await self._client._request(spec, ChatCompletion, options)
 
 
