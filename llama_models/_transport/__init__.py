@@ -251,7 +251,7 @@ class Transport:
         inflight.leave(task)
         if cls is None:
             return live, retries
-        elapsed = timedelta(seconds=loop.time() - started)
+        elapsed = timedelta(0, loop.time() - started)
         data = (
             raw  # client.get(..., cast_to=bytes): the body as it is
             if cls is bytes
