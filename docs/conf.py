@@ -64,7 +64,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(int|float|str|bytes|bool|object|dict|list|tuple|None|Any|Literal|Self|T)"),
     (
         r"py:.*",
-        r"(Mapping|Sequence|Iterator|AsyncIterator|Iterable|Callable|Coroutine|TracebackType|PathLike|Path|datetime|SSLContext|TypeVar)",
+        r"(Mapping|Sequence|Iterator|AsyncIterator|Iterable|Callable|Coroutine|TracebackType|PathLike|Path|datetime|SSLContext|TypeVar|Buffer|Unpack|timedelta)",
     ),
 ]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncLlamaClient
 from ._hooks import RequestAttempt
+from ._options import BodyOptions, ClientOptions, RequestOptions, StreamOptions
 from ._ratelimit._settings import RateLimit
 from ._sync import LlamaClient
 from ._sync._batch import Batch
@@ -89,9 +90,11 @@ __all__ = [
     "BatchProgress",
     "BatchRequest",
     "BatchResult",
+    "BodyOptions",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionStream",
+    "ClientOptions",
     "ClientStateError",
     "ConflictError",
     "FunctionTool",
@@ -120,7 +123,9 @@ __all__ = [
     "RateLimitStore",
     "RateLimitStoreError",
     "RequestAttempt",
+    "RequestOptions",
     "StreamInterruptedError",
+    "StreamOptions",
     "StructureError",
     "StructuredOutputError",
     "SystemMessage",

@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 from ._config import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -22,15 +22,19 @@ from ._config import (
     validate_timeout,
 )
 from ._hooks import RequestHook
+from ._options import BodyOptions, ClientOptions, RequestOptions, Unpack
 from ._protocol import RequestSpec
 from ._resources.chat import AsyncChat
 from ._resources.models import AsyncModels
 from ._resources.moderations import AsyncModerations
 from ._resources.uploads import AsyncUploads
-from .errors import ClientStateError
+from .errors import ClientStateError, InvalidArgumentError
 from .types.response import APIResponse
 
 if TYPE_CHECKING:
+    import os
+    from ssl import SSLContext
+
     import aiohttp
     import cattrs
 
@@ -79,6 +83,10 @@ class AsyncLlamaClient:
             is plain ``http://`` to anything but loopback unless
             *allow_insecure_http* is true.
         timeout: seconds one call may take in all, retries and waits included.
+            ``None`` sets no overall limit: only *connect_timeout*,
+            *read_timeout* and, for streams, *idle_timeout* then apply. The
+            default is finite (120 s) so that a call to a server that accepted
+            the request and then hangs still ends.
         connect_timeout: seconds to establish one connection.
         read_timeout: seconds the server may stay silent while answering; a
             silent GET is then retried. ``None`` leaves only *timeout*.
@@ -110,6 +118,13 @@ class AsyncLlamaClient:
         telemetry: a `llama_models.otel.Telemetry` to trace every call and
             record its metrics with OpenTelemetry (``pip install
             llama-models-client[otel]``).
+        default_query: query parameters added to every request's URL.
+        proxy: the URL of an HTTP proxy for every request, overriding the
+            environment; ``False`` for none; ``None`` to read ``HTTPS_PROXY``,
+            ``ALL_PROXY`` and ``NO_PROXY`` once, now.
+        ssl: the certificates to trust: an :class:`ssl.SSLContext`, or the path
+            of a CA bundle (PEM) such as a corporate CA's; the system's when
+            ``None``. Not with *http_session*.
     """
 
     models: AsyncModels
@@ -128,7 +143,7 @@ class AsyncLlamaClient:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = None,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
@@ -144,8 +159,16 @@ class AsyncLlamaClient:
         hooks: Iterable[RequestHook] | None = None,
         hook_bodies: bool = False,
         telemetry: Telemetry | None = None,
+        default_query: Mapping[str, str] | None = None,
+        proxy: str | Literal[False] | None = None,
+        ssl: SSLContext | str | os.PathLike[str] | None = None,
     ) -> None:
-        self._config: ClientConfig = resolve_config(
+        if http_session is not None and ssl is not None:
+            raise InvalidArgumentError(
+                "ssl applies to the client's own connections; with http_session, give your "
+                "session's connector the SSL context instead"
+            )
+        config = resolve_config(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
@@ -160,13 +183,29 @@ class AsyncLlamaClient:
             idle_timeout=idle_timeout,
             converter=converter,
             rate_limit=rate_limit,
+            default_query=default_query,
+            proxy=proxy,
+            ssl=ssl,
         )
-        self._telemetry: Instrumentation | None = None
+        instrumentation: Instrumentation | None = None
         if hooks is not None or hook_bodies or telemetry is not None:
             from ._instrument import observe
 
-            self._config, self._telemetry = observe(self._config, hooks, hook_bodies, telemetry)
+            config, instrumentation = observe(config, hooks, hook_bodies, telemetry)
+        self._setup(config, http_session, None, instrumentation)
+
+    def _setup(
+        self,
+        config: ClientConfig,
+        http_session: aiohttp.ClientSession | None,
+        parent: AsyncLlamaClient | None,
+        telemetry: Instrumentation | None,
+    ) -> None:
+        self._config: ClientConfig = config
+        self._telemetry = telemetry
         self._http_session = http_session
+        # The client that owns the connection pool, for a client made by with_options.
+        self._parent = parent
         self._transport: Transport | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -186,14 +225,95 @@ class AsyncLlamaClient:
         return self._config.max_retries
 
     @property
-    def timeout(self) -> float:
-        """Seconds one call may take in all, retries included."""
+    def timeout(self) -> float | None:
+        """Seconds one call may take in all, retries included; ``None`` for no overall limit."""
         return self._config.timeout
 
     @property
     def closed(self) -> bool:
-        """Whether `aclose` has been called."""
-        return self._closed
+        """Whether `aclose` has been called (for a derived client: on it or on its parent)."""
+        return self._closed or (self._parent is not None and self._parent.closed)
+
+    def with_options(self, **options: Unpack[ClientOptions]) -> AsyncLlamaClient:
+        """A client with other settings that shares this one's connection pool.
+
+        The settings given replace this client's, ``default_headers`` and
+        ``default_query`` are added to its own, and the rest are kept. Making
+        one is cheap (no session, no connections), so a loop may make one per
+        call. Closing it leaves this client working; closing this client closes
+        the connections of every client derived from it, whose calls then raise
+        `ClientStateError`.
+
+        ::
+
+            patient = client.with_options(timeout=600, max_retries=5)
+
+        Args:
+            **options: any of ``timeout``, ``connect_timeout``, ``read_timeout``,
+                ``idle_timeout``, ``max_retries``, ``default_headers``,
+                ``default_query``, ``max_response_bytes``, ``log_bodies`` and
+                ``converter``, as for the client itself.
+        """
+        from ._derived import derived_config
+
+        child = object.__new__(type(self))
+        child._setup(
+            derived_config(self._config, options),
+            self._http_session,
+            self._parent or self,
+            self._telemetry,
+        )
+        return child
+
+    def copy(self, **options: Unpack[ClientOptions]) -> AsyncLlamaClient:
+        """The same as `with_options`, under the name llama-api-client and openai also use."""
+        return self.with_options(**options)
+
+    async def get(self, path: str, *, cast_to: type[T], **options: Unpack[RequestOptions]) -> T:
+        """Send ``GET`` to an endpoint this SDK does not wrap yet, and structure the answer.
+
+        The request goes through the client's transport: its retries, deadline,
+        headers and error mapping.
+
+        Args:
+            path: the path under ``base_url``, such as ``"models"``; it may not
+                leave ``base_url`` (no ``..``, no other host, no query: use
+                ``extra_query``).
+            cast_to: what to structure the JSON answer into, by the client's
+                converter: an attrs class, a dataclass, ``dict``; or ``bytes``
+                for the body as it is.
+            **options: the per-call options (``timeout``, ``max_retries``,
+                ``extra_headers``, ``extra_query``).
+        """
+        from ._derived import custom_spec
+
+        response = await self._request(custom_spec("GET", path, None), cast_to, options)
+        return response.data
+
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, Any] | None = None,
+        **options: Unpack[BodyOptions],
+    ) -> T:
+        """Send ``POST`` to an endpoint this SDK does not wrap yet, and structure the answer.
+
+        As `get`, with a JSON *body*. A POST is retried only when nothing reached
+        the server, or on 429, as every POST of the client.
+
+        Args:
+            path: the path under ``base_url``, as for `get`.
+            cast_to: what to structure the answer into, as for `get`.
+            body: the JSON body, as a dict (SDK objects in it are unstructured).
+            **options: the per-call options, ``extra_body`` included.
+        """
+        from ._derived import custom_spec
+
+        spec = custom_spec("POST", path, body, options.get("extra_body"))
+        response = await self._request(spec, cast_to, options)
+        return response.data
 
     def __repr__(self) -> str:
         return (
@@ -216,6 +336,14 @@ class AsyncLlamaClient:
 
         if self._closed:
             raise ClientStateError("this client is closed; create a new client")
+        if self._parent is not None:  # shares the parent's pool, started by it
+            owner = self._parent._transport or await self._parent._start()
+            with self._lock:
+                if self._closed:
+                    raise ClientStateError("this client is closed; create a new client")
+                if self._transport is None:
+                    self._transport = owner.derive(self._config)
+                return self._transport
         if "llama_models._transport" in sys.modules:
             created = _new_transport(self._config, self._http_session)
         else:
@@ -230,22 +358,16 @@ class AsyncLlamaClient:
             return self._transport
 
     async def _first_request(
-        self,
-        spec: RequestSpec,
-        cls: type[T],
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, cls: type[T], options: Mapping[str, Any]
     ) -> APIResponse[T]:
         transport = self._transport or await self._start()
         if self._telemetry is not None:
             return await self._telemetry._request(
                 spec,
                 self._config.base_url,
-                functools.partial(
-                    transport.request, spec, cls, timeout=timeout, extra_headers=extra_headers
-                ),
+                functools.partial(transport.request, spec, cls, options),
             )
-        return await transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
+        return await transport.request(spec, cls, options)
 
     async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]:
         """The converter and JSON decoder of this client (starting it if need be)."""
@@ -253,45 +375,23 @@ class AsyncLlamaClient:
         return transport.converter, transport.loads_text
 
     async def _stream(
-        self,
-        spec: RequestSpec,
-        *,
-        timeout: float | None,
-        idle_timeout: float | None,
-        stream_timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, options: Mapping[str, Any]
     ) -> AsyncChatCompletionStream:
         if self._telemetry is not None:
-            opening = functools.partial(
-                self._open_stream,
-                spec,
-                timeout=timeout,
-                idle_timeout=idle_timeout,
-                stream_timeout=stream_timeout,
-                extra_headers=extra_headers,
-            )
+            opening = functools.partial(self._open_stream, spec, options)
             return await self._telemetry._stream(spec, self._config.base_url, opening)
-        return await self._open_stream(
-            spec,
-            None,
-            timeout=timeout,
-            idle_timeout=idle_timeout,
-            stream_timeout=stream_timeout,
-            extra_headers=extra_headers,
-        )
+        return await self._open_stream(spec, options, None)
 
     async def _open_stream(
         self,
         spec: RequestSpec,
+        options: Mapping[str, Any],
         stream_class: type[AsyncChatCompletionStream] | None,
-        *,
-        timeout: float | None,
-        idle_timeout: float | None,
-        stream_timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
     ) -> AsyncChatCompletionStream:
         import asyncio
 
+        idle_timeout = options.get("idle_timeout")
+        stream_timeout = options.get("stream_timeout")
         config = self._config
         idle = config.idle_timeout if idle_timeout is None else validate_idle_timeout(idle_timeout)
         loop = asyncio.get_running_loop()
@@ -302,9 +402,7 @@ class AsyncLlamaClient:
         # Loaded with the transport, off the loop (see _start).
         from ._chat_stream import AsyncChatCompletionStream
 
-        body, retries, finish = await transport.open_stream(
-            spec, timeout=timeout, extra_headers=extra_headers, deadline=deadline
-        )
+        body, retries, finish = await transport.open_stream(spec, options, deadline)
         return (stream_class or AsyncChatCompletionStream)(
             body,
             loop=loop,
@@ -319,19 +417,14 @@ class AsyncLlamaClient:
         )
 
     def _request(
-        self,
-        spec: RequestSpec,
-        cls: type[T],
-        *,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, cls: type[T], options: Mapping[str, Any]
     ) -> Coroutine[Any, Any, APIResponse[T]]:
         # A plain function returning the transport's coroutine: one frame fewer to
         # re-enter each time a request resumes.
         transport = self._transport
         if transport is None or self._telemetry is not None:
-            return self._first_request(spec, cls, timeout, extra_headers)
-        return transport.request(spec, cls, timeout=timeout, extra_headers=extra_headers)
+            return self._first_request(spec, cls, options)
+        return transport.request(spec, cls, options)
 
     def batch(
         self,
@@ -386,8 +479,12 @@ class AsyncLlamaClient:
 
         Calls still running raise `ClientStateError`, and so do open streams at
         their next read; calls made afterwards raise it too. Closing twice is
-        harmless.
+        harmless. Closing a client made by `with_options` leaves its parent and
+        their shared connections open, and lets its own calls in flight finish.
         """
+        if self._parent is not None:
+            self._detach()
+            return
         with self._lock:
             transport = self._transport
             if transport is None:
@@ -395,6 +492,12 @@ class AsyncLlamaClient:
         if transport is not None:
             await transport.aclose()  # refuses a call from the wrong loop
             self._closed = True
+
+    def _detach(self) -> None:
+        """Close a derived client: only it, not the pool it shares (from any thread)."""
+        with self._lock:
+            self._closed = True
+            self._transport = None
 
     async def __aenter__(self) -> AsyncLlamaClient:
         return self

@@ -12,11 +12,13 @@ import os
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from attrs import frozen
 
+from ._network import ssl_context, validate_proxy
+from ._options import validate_query
 from .errors import InvalidArgumentError
 
 DEFAULT_BASE_URL = "https://api.llama.com/v1"
@@ -75,7 +77,7 @@ class ClientConfig:
 
     api_key: Secret
     base_url: str
-    timeout: float
+    timeout: float | None
     connect_timeout: float
     read_timeout: float | None
     max_retries: int
@@ -93,13 +95,16 @@ class ClientConfig:
     # Request hooks (see _hooks), checked by the client, and whether they see bodies.
     hooks: tuple[Any, ...] = ()
     hook_bodies: bool = False
+    default_query: Mapping[str, str] = MappingProxyType({})
+    # An ssl.SSLContext, or None for aiohttp's default verification.
+    ssl: Any = None
 
 
 def resolve_config(
     *,
     api_key: str | None,
     base_url: str | None,
-    timeout: float,
+    timeout: float | None,
     connect_timeout: float,
     read_timeout: float | None,
     max_retries: int,
@@ -112,6 +117,9 @@ def resolve_config(
     converter: Any = None,
     rate_limit: Any = None,
     environ: Mapping[str, str] | None = None,
+    default_query: Mapping[str, str] | None = None,
+    proxy: str | Literal[False] | None = None,
+    ssl: Any = None,
 ) -> ClientConfig:
     """Resolve arguments against the environment and validate all of them."""
     env = os.environ if environ is None else environ
@@ -127,7 +135,7 @@ def resolve_config(
     return ClientConfig(
         api_key=Secret(validate_api_key(api_key)),
         base_url=base_url,
-        timeout=validate_timeout(timeout, "timeout"),
+        timeout=validate_optional_timeout(timeout, "timeout"),
         connect_timeout=validate_timeout(connect_timeout, "connect_timeout"),
         read_timeout=(
             None if read_timeout is None else validate_timeout(read_timeout, "read_timeout")
@@ -138,10 +146,12 @@ def resolve_config(
         max_response_bytes=validate_count(max_response_bytes, "max_response_bytes", minimum=1),
         allow_insecure_http=bool(allow_insecure_http),
         log_bodies=bool(log_bodies),
-        proxy=environment_proxy(base_url, env),
+        proxy=environment_proxy(base_url, env) if proxy is None else validate_proxy(proxy),
         idle_timeout=validate_idle_timeout(idle_timeout),
         converter=validate_converter(converter),
         rate_limit=validate_rate_limit(rate_limit),
+        default_query=MappingProxyType(validate_query(default_query, "default_query")),
+        ssl=None if ssl is None else ssl_context(ssl),
     )
 
 
@@ -285,6 +295,13 @@ def validate_timeout(value: object, name: str) -> float:
     if not (value > 0 and math.isfinite(value)):
         raise InvalidArgumentError(f"{name} must be positive and finite, not {value!r}")
     return float(value)
+
+
+def validate_optional_timeout(value: object, name: str) -> float | None:
+    """Seconds for a whole call, or ``None`` for no overall limit."""
+    if value is None:
+        return None
+    return validate_timeout(value, name)
 
 
 def validate_idle_timeout(

@@ -410,3 +410,33 @@ async def test_a_booking_leaves_the_window_a_window_after_its_answer() -> None:
     assert waiting == Wait(30.0)
     clock.now += 30
     assert isinstance(await store.acquire("m", 1, budget), Grant)
+
+
+async def test_a_derived_client_keeps_to_its_parents_budget_and_hooks(
+    server: FakeLlamaAPI,
+) -> None:
+    """with_options keeps the rate limit (one budget) and the hooks of the parent."""
+    from llama_models import RequestAttempt
+
+    seen: list[RequestAttempt] = []
+    limit = RateLimit(requests_per_minute=1, adaptive=False)
+    async with _client(server, limit, hooks=[seen.append]) as client:
+        await _chat(client)
+        patient = client.with_options(max_retries=5)
+        with pytest.raises(RateLimitBudgetError):
+            await _chat(patient, timeout=5)
+        await patient.models.list()
+    assert [attempt.status for attempt in seen] == [200, 200]
+
+
+async def test_a_call_without_a_deadline_waits_as_long_as_it_takes(server: FakeLlamaAPI) -> None:
+    """timeout=None means no overall limit: the call waits for room however long that is."""
+    window = 0.3
+    async with _client(
+        server, RateLimit(requests_per_minute=1, window=window, adaptive=False)
+    ) as client:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await _chat(client)
+        await _chat(client, timeout=None)
+        assert loop.time() - started >= window

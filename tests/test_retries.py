@@ -40,8 +40,7 @@ async def _post(client: AsyncLlamaClient) -> ModelList:
     response = await client._request(
         RequestSpec("POST", "models", json={"probe": True}),
         ModelList,
-        timeout=None,
-        extra_headers=None,
+        {},
     )
     return response.data
 

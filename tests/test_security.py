@@ -107,9 +107,7 @@ def test_blocking_client_repr_hides_the_key() -> None:
 
 
 async def _post(client: AsyncLlamaClient, payload: object) -> ModelList:
-    response = await client._request(
-        RequestSpec("POST", "models", json=payload), ModelList, timeout=None, extra_headers=None
-    )
+    response = await client._request(RequestSpec("POST", "models", json=payload), ModelList, {})
     return response.data
 
 
@@ -136,9 +134,7 @@ async def test_same_origin_redirect_is_followed(
 ) -> None:
     """A 307 to the same origin is followed with the same method and key."""
     server.enqueue(Fault.redirect("/v1/models"), path="/v1/old-models")
-    models = await client._request(
-        RequestSpec("GET", "old-models"), ModelList, timeout=None, extra_headers=None
-    )
+    models = await client._request(RequestSpec("GET", "old-models"), ModelList, {})
     assert len(models.data) == 4
     first, second = server.requests
     assert second.path == "/v1/models"

@@ -20,22 +20,11 @@ class Requester(Protocol):
     """The client's internal send method, as resources see it."""
 
     def _request(
-        self,
-        spec: RequestSpec,
-        cls: type[T],
-        *,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, cls: type[T], options: Mapping[str, Any]
     ) -> Coroutine[Any, Any, APIResponse[T]]: ...
 
     async def _stream(
-        self,
-        spec: RequestSpec,
-        *,
-        timeout: float | None,
-        idle_timeout: float | None,
-        stream_timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: RequestSpec, options: Mapping[str, Any]
     ) -> AsyncChatCompletionStream: ...
 
     async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]: ...

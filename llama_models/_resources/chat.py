@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from .._options import BodyOptions, StreamOptions, Unpack, adopt_extra_body
 from .._protocol import RequestSpec
 from ..errors import InvalidArgumentError
 from ..types.chat import ChatCompletion, ParsedChatCompletion
@@ -32,12 +33,12 @@ ResponseFormat = JsonSchemaFormat | Mapping[str, Any]
 def _spec(**fields: Any) -> RequestSpec:
     from .._chat_request import chat_body  # loaded with the first request, not at import
 
-    return RequestSpec("POST", "chat/completions", chat_body(**fields))
+    return RequestSpec("POST", "chat/completions", chat_body(**adopt_extra_body(fields)))
 
 
-def _stream_only(idle_timeout: float | None, stream_timeout: float | None) -> None:
-    for name, value in (("idle_timeout", idle_timeout), ("stream_timeout", stream_timeout)):
-        if value is not None:
+def _stream_only(options: Mapping[str, Any]) -> None:
+    for name in ("idle_timeout", "stream_timeout"):
+        if options.get(name) is not None:
             raise InvalidArgumentError(
                 f"{name} applies to streams only; pass stream=True or drop it"
             )
@@ -63,11 +64,9 @@ class AsyncCompletionsWithResponse:
         tools: Iterable[ToolParam] | None = None,
         tool_choice: ToolChoice | None = None,
         user: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> APIResponse[ChatCompletion]:
-        """Create a chat completion, with the HTTP status, headers and rate limits.
+        """Create a chat completion, with the HTTP status, headers, raw body and rate limits.
 
         The arguments are those of `AsyncCompletions.create` without streaming.
         """
@@ -84,11 +83,10 @@ class AsyncCompletionsWithResponse:
             tool_choice=tool_choice,
             user=user,
             stream=False,
-            extra_body=extra_body,
+            extra_body=options.get("extra_body"),
         )
-        return await self._client._request(
-            spec, ChatCompletion, timeout=timeout, extra_headers=extra_headers
-        )
+        _stream_only(options)
+        return await self._client._request(spec, ChatCompletion, options)
 
 
 class AsyncCompletions:
@@ -119,9 +117,7 @@ class AsyncCompletions:
         tool_choice: ToolChoice | None = ...,
         user: str | None = ...,
         stream: Literal[False] = ...,
-        timeout: float | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        extra_body: Mapping[str, Any] | None = ...,
+        **options: Unpack[BodyOptions],
     ) -> ChatCompletion: ...
 
     @overload
@@ -140,11 +136,7 @@ class AsyncCompletions:
         tool_choice: ToolChoice | None = ...,
         user: str | None = ...,
         stream: Literal[True],
-        timeout: float | None = ...,
-        idle_timeout: float | None = ...,
-        stream_timeout: float | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        extra_body: Mapping[str, Any] | None = ...,
+        **options: Unpack[StreamOptions],
     ) -> AsyncChatCompletionStream: ...
 
     @overload
@@ -163,11 +155,7 @@ class AsyncCompletions:
         tool_choice: ToolChoice | None = ...,
         user: str | None = ...,
         stream: bool,
-        timeout: float | None = ...,
-        idle_timeout: float | None = ...,
-        stream_timeout: float | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        extra_body: Mapping[str, Any] | None = ...,
+        **options: Unpack[StreamOptions],
     ) -> ChatCompletion | AsyncChatCompletionStream: ...
 
     async def create(
@@ -185,11 +173,7 @@ class AsyncCompletions:
         tool_choice: ToolChoice | None = None,
         user: str | None = None,
         stream: bool = False,
-        timeout: float | None = None,
-        idle_timeout: float | None = None,
-        stream_timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[StreamOptions],
     ) -> ChatCompletion | AsyncChatCompletionStream:
         """Create a chat completion, or stream one with ``stream=True``.
 
@@ -216,16 +200,15 @@ class AsyncCompletions:
             user: an id for the end user, for abuse monitoring (hash it).
             stream: return an `AsyncChatCompletionStream` of chunks instead
                 of waiting for the whole completion.
-            timeout: seconds for the call, retries included (for a stream: until
-                its response starts); the client's ``timeout`` when ``None``.
-            idle_timeout: streams only: seconds to wait for the next event
-                (keep-alive comments do not count); the client's
-                ``idle_timeout`` when ``None``; ``math.inf`` waits forever.
-            stream_timeout: streams only: seconds the whole stream may take,
-                from the request to its last event; no limit when ``None``.
-            extra_headers: headers to add to this request only.
-            extra_body: fields to add to the JSON body, for API features
-                newer than this SDK. A field an argument sets is refused.
+            **options: the per-call options (see `StreamOptions`): ``timeout``
+                (for a stream: until its response starts; ``None`` for no
+                overall limit), ``max_retries``, ``extra_headers``,
+                ``extra_query``, ``extra_body`` (fields for API features newer
+                than this SDK: a field an argument sets is refused, one an
+                argument could set is checked as that argument), and for
+                streams only ``idle_timeout`` (seconds to wait for the next
+                event; ``math.inf`` waits forever) and ``stream_timeout``
+                (seconds the whole stream may take).
 
         Returns:
             A `ChatCompletion`, or with ``stream=True`` an
@@ -245,20 +228,12 @@ class AsyncCompletions:
             tool_choice=tool_choice,
             user=user,
             stream=stream,
-            extra_body=extra_body,
+            extra_body=options.get("extra_body"),
         )
         if stream:
-            return await self._client._stream(
-                spec,
-                timeout=timeout,
-                idle_timeout=idle_timeout,
-                stream_timeout=stream_timeout,
-                extra_headers=extra_headers,
-            )
-        _stream_only(idle_timeout, stream_timeout)
-        response = await self._client._request(
-            spec, ChatCompletion, timeout=timeout, extra_headers=extra_headers
-        )
+            return await self._client._stream(spec, options)
+        _stream_only(options)
+        response = await self._client._request(spec, ChatCompletion, options)
         return response.data
 
     @overload

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from .._options import RequestOptions, Unpack
 from .._protocol import RequestSpec, path_segment
 from ..types.models import Model, ModelList
 from ..types.response import APIResponse
@@ -24,39 +23,25 @@ class AsyncModelsWithResponse:
     def __init__(self, client: Requester) -> None:
         self._client = client
 
-    async def list(
-        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
-    ) -> APIResponse[ModelList]:
-        """List the models the API serves, with the HTTP status and headers.
+    async def list(self, **options: Unpack[RequestOptions]) -> APIResponse[ModelList]:
+        """List the models the API serves, with the HTTP status, headers and body.
 
         Args:
-            timeout: seconds for the whole call, retries included; the client's
-                ``timeout`` when ``None``.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`): ``timeout``,
+                ``max_retries``, ``extra_headers``, ``extra_query``.
         """
-        return await self._client._request(
-            _LIST, ModelList, timeout=timeout, extra_headers=extra_headers
-        )
+        return await self._client._request(_LIST, ModelList, options)
 
-    async def retrieve(
-        self,
-        model: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> APIResponse[Model]:
-        """Fetch one model by id, with the HTTP status and headers.
+    async def retrieve(self, model: str, **options: Unpack[RequestOptions]) -> APIResponse[Model]:
+        """Fetch one model by id, with the HTTP status, headers and body.
 
         Args:
             model: the model id, such as ``"Llama-3.3-70B-Instruct"``. It is sent
                 percent-encoded as one path segment; ``""``, ``"."`` and ``".."``
                 are refused before any request.
-            timeout: seconds for the whole call, retries included.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`).
         """
-        return await self._client._request(
-            _retrieve(model), Model, timeout=timeout, extra_headers=extra_headers
-        )
+        return await self._client._request(_retrieve(model), Model, options)
 
 
 class AsyncModels:
@@ -64,37 +49,26 @@ class AsyncModels:
 
     Attributes:
         with_response: the same methods, returning an `APIResponse` that carries
-            the status code, headers, request id and rate-limit information.
+            the status code, headers, raw body, request id and rate-limit information.
     """
 
     def __init__(self, client: Requester) -> None:
         self._client = client
         self.with_response = AsyncModelsWithResponse(client)
 
-    async def list(
-        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
-    ) -> ModelList:
+    async def list(self, **options: Unpack[RequestOptions]) -> ModelList:
         """List the models the API serves.
 
         Returns a `ModelList`, which iterates over `Model` objects.
 
         Args:
-            timeout: seconds for the whole call, retries included; the client's
-                ``timeout`` when ``None``.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`): ``timeout``,
+                ``max_retries``, ``extra_headers``, ``extra_query``.
         """
-        response = await self._client._request(
-            _LIST, ModelList, timeout=timeout, extra_headers=extra_headers
-        )
+        response = await self._client._request(_LIST, ModelList, options)
         return response.data
 
-    async def retrieve(
-        self,
-        model: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Model:
+    async def retrieve(self, model: str, **options: Unpack[RequestOptions]) -> Model:
         """Fetch one model by id.
 
         Raises `NotFoundError` when the API does not serve that model.
@@ -103,10 +77,7 @@ class AsyncModels:
             model: the model id, such as ``"Llama-3.3-70B-Instruct"``. It is sent
                 percent-encoded as one path segment; ``""``, ``"."`` and ``".."``
                 are refused before any request.
-            timeout: seconds for the whole call, retries included.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`).
         """
-        response = await self._client._request(
-            _retrieve(model), Model, timeout=timeout, extra_headers=extra_headers
-        )
+        response = await self._client._request(_retrieve(model), Model, options)
         return response.data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._options import BodyOptions, Unpack
 from .._protocol import RequestSpec
 from ..types.messages import Message
 from ..types.moderations import Moderation
@@ -14,13 +15,14 @@ from ._base import Requester
 __all__ = ["AsyncModerations", "AsyncModerationsWithResponse"]
 
 
-def _spec(messages: object, model: object) -> RequestSpec:
-    from .._chat_request import check_model, messages_body  # loaded with the first request
+def _spec(messages: object, model: object, extra_body: Mapping[str, Any] | None) -> RequestSpec:
+    # loaded with the first request
+    from .._chat_request import check_model, merge_extra, messages_body
 
     body: dict[str, Any] = {"messages": messages_body(messages)}
     if model is not None:
         body["model"] = check_model(model)
-    return RequestSpec("POST", "moderations", body)
+    return RequestSpec("POST", "moderations", merge_extra(body, extra_body))
 
 
 class AsyncModerationsWithResponse:
@@ -34,16 +36,14 @@ class AsyncModerationsWithResponse:
         *,
         messages: Iterable[Message | Mapping[str, Any]],
         model: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> APIResponse[Moderation]:
         """Classify a conversation, with the HTTP status, headers and rate limits.
 
         The arguments are those of `AsyncModerations.create`.
         """
-        return await self._client._request(
-            _spec(messages, model), Moderation, timeout=timeout, extra_headers=extra_headers
-        )
+        spec = _spec(messages, model, options.get("extra_body"))
+        return await self._client._request(spec, Moderation, options)
 
 
 class AsyncModerations:
@@ -63,8 +63,7 @@ class AsyncModerations:
         *,
         messages: Iterable[Message | Mapping[str, Any]],
         model: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> Moderation:
         """Classify a conversation against the safety categories.
 
@@ -77,10 +76,9 @@ class AsyncModerations:
             messages: the conversation, as message objects or dicts.
             model: the safety model; the API's default (``"Llama-Guard"``)
                 when ``None``.
-            timeout: seconds for the whole call, retries included.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `BodyOptions`): ``timeout``,
+                ``max_retries``, ``extra_headers``, ``extra_query``, ``extra_body``.
         """
-        response = await self._client._request(
-            _spec(messages, model), Moderation, timeout=timeout, extra_headers=extra_headers
-        )
+        spec = _spec(messages, model, options.get("extra_body"))
+        response = await self._client._request(spec, Moderation, options)
         return response.data

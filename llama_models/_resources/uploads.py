@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._config import validate_count
 from .._multipart import file_field
+from .._options import BodyOptions, RequestOptions, Unpack
 from .._protocol import RequestSpec, path_segment
 from ..errors import InvalidArgumentError
 from ..types.response import APIResponse
@@ -27,6 +29,16 @@ from ._source import (
     choose_mime_type,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+
+class BinaryFile(Protocol):
+    """A binary file object, as ``open(path, "rb")`` or ``io.BytesIO`` give."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 __all__ = ["DEFAULT_MAX_RESUMES", "DEFAULT_PART_SIZE", "AsyncUploads", "AsyncUploadsWithResponse"]
 
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
@@ -36,14 +48,18 @@ DEFAULT_MAX_RESUMES = 3
 _API_VERSION = {"X-API-Version": "1.0.0"}
 
 
-def _create(bytes: int, filename: str, mime_type: str, purpose: str) -> RequestSpec:
+def _create(
+    bytes: int, filename: str, mime_type: str, purpose: str, extra_body: Mapping[str, Any] | None
+) -> RequestSpec:
     validate_count(bytes, "bytes", minimum=1)
     if not isinstance(filename, str) or not filename:
         raise InvalidArgumentError(f"filename must be a non-empty str, not {filename!r}")
     check_choice(mime_type, MIME_TYPES, "mime_type")
     check_choice(purpose, PURPOSES, "purpose")
     body = {"bytes": bytes, "filename": filename, "mime_type": mime_type, "purpose": purpose}
-    return RequestSpec("POST", "uploads", json=body, headers=_API_VERSION)
+    from .._chat_request import merge_extra
+
+    return RequestSpec("POST", "uploads", json=merge_extra(body, extra_body), headers=_API_VERSION)
 
 
 def _get(upload_id: str) -> RequestSpec:
@@ -54,13 +70,12 @@ def _get(upload_id: str) -> RequestSpec:
 
 def _part(
     upload_id: str,
-    data: bytes | bytearray | memoryview,
+    data: object,
     offset: int | None,
     filename: str = "upload",
 ) -> RequestSpec:
     path = "uploads/" + path_segment(upload_id, "upload_id")
-    if not isinstance(data, bytes | bytearray | memoryview) or not (payload := bytes(data)):
-        raise InvalidArgumentError(f"data must be non-empty bytes, not {_describe(data)}")
+    payload = _payload(data)
     headers = _API_VERSION
     if offset is not None:
         headers = {
@@ -71,10 +86,40 @@ def _part(
     return RequestSpec("POST", path, content=body, content_type=content_type, headers=headers)
 
 
-def _describe(data: object) -> str:
-    if isinstance(data, bytes | bytearray | memoryview):
-        return "empty bytes"
-    return type(data).__name__
+def _payload(data: object) -> bytes:
+    """The bytes of a bytes-like *data* (anything with the buffer protocol), at least one."""
+    if data.__class__ is bytes:
+        payload: bytes = data
+    else:
+        try:
+            payload = memoryview(data).tobytes()  # type: ignore[arg-type]
+        except TypeError:
+            raise InvalidArgumentError(
+                "data must be a bytes-like object (bytes, bytearray, memoryview, array...) "
+                f"or a binary file, not {type(data).__name__}"
+            ) from None
+    if not payload:
+        raise InvalidArgumentError("data must be non-empty bytes, not empty bytes")
+    return payload
+
+
+async def _read_part(data: object) -> object:
+    """The bytes of a part: *data* itself, or what a binary file object holds from its position.
+
+    A file is read in the loop's default executor, so that a large part does not
+    stall the event loop.
+    """
+    read = getattr(data, "read", None)
+    if read is None or isinstance(data, bytes | bytearray | memoryview):
+        return data
+    import asyncio
+
+    content = await asyncio.get_running_loop().run_in_executor(None, read)
+    if not isinstance(content, bytes):
+        raise InvalidArgumentError(
+            f"data must be a binary file (opened with 'rb'); its read() gave {type(content).__name__}"
+        )
+    return content
 
 
 class AsyncUploadsWithResponse:
@@ -90,8 +135,7 @@ class AsyncUploadsWithResponse:
         filename: str,
         mime_type: UploadMimeType,
         purpose: UploadPurpose,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> APIResponse[Upload]:
         """Start an upload session, with the HTTP status and headers.
 
@@ -100,56 +144,48 @@ class AsyncUploadsWithResponse:
             filename: the file's name, as the server should record it.
             mime_type: the file's type, one of `UploadMimeType`.
             purpose: what the file is for, one of `UploadPurpose`.
-            timeout: seconds for the whole call, retries included; the client's
-                ``timeout`` when ``None``.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `BodyOptions`), ``extra_body`` included.
         """
         return await self._client._request(
-            _create(bytes, filename, mime_type, purpose),
+            _create(bytes, filename, mime_type, purpose, options.get("extra_body")),
             Upload,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            options,
         )
 
     async def get(
         self,
         upload_id: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[UploadStatus]:
         """Ask how far an upload session has got, with the HTTP status and headers.
 
         Args:
             upload_id: the session id from `create`.
-            timeout: seconds for the whole call, retries included.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`).
         """
-        return await self._client._request(
-            _get(upload_id), UploadStatus, timeout=timeout, extra_headers=extra_headers
-        )
+        return await self._client._request(_get(upload_id), UploadStatus, options)
 
     async def part(
         self,
         upload_id: str,
         *,
-        data: bytes | bytearray | memoryview,
+        data: Buffer | BinaryFile,
         offset: int | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[UploadPart]:
         """Send the next bytes of an upload, with the HTTP status and headers.
 
         Args:
             upload_id: the session id from `create`.
-            data: the bytes (bytes, bytearray or memoryview), at least one.
+            data: the bytes, at least one: any bytes-like object (bytes,
+                bytearray, memoryview, array, mmap...), or a binary file object,
+                read from its current position to its end.
             offset: where *data* starts in the file, sent as ``X-Upload-Offset``;
                 ``None`` appends at the server's offset.
-            timeout: seconds for the whole call, retries included.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`).
         """
         return await self._client._request(
-            _part(upload_id, data, offset), UploadPart, timeout=timeout, extra_headers=extra_headers
+            _part(upload_id, await _read_part(data), offset), UploadPart, options
         )
 
 
@@ -176,8 +212,7 @@ class AsyncUploads:
         filename: str,
         mime_type: UploadMimeType,
         purpose: UploadPurpose,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> Upload:
         """Start an upload session for a file of *bytes* bytes.
 
@@ -190,24 +225,19 @@ class AsyncUploads:
             mime_type: the file's type, one of `UploadMimeType`; the server may
                 refuse a type that does not suit *purpose*.
             purpose: what the file is for, one of `UploadPurpose`.
-            timeout: seconds for the whole call, retries included; the client's
-                ``timeout`` when ``None``.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `BodyOptions`), ``extra_body`` included.
         """
         response = await self._client._request(
-            _create(bytes, filename, mime_type, purpose),
+            _create(bytes, filename, mime_type, purpose, options.get("extra_body")),
             Upload,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            options,
         )
         return response.data
 
     async def get(
         self,
         upload_id: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> UploadStatus:
         """Ask how far an upload session has got.
 
@@ -217,22 +247,18 @@ class AsyncUploads:
 
         Args:
             upload_id: the session id from `create`.
-            timeout: seconds for the whole call, retries included.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`).
         """
-        response = await self._client._request(
-            _get(upload_id), UploadStatus, timeout=timeout, extra_headers=extra_headers
-        )
+        response = await self._client._request(_get(upload_id), UploadStatus, options)
         return response.data
 
     async def part(
         self,
         upload_id: str,
         *,
-        data: bytes | bytearray | memoryview,
+        data: Buffer | BinaryFile,
         offset: int | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> UploadPart:
         """Send the next bytes of an upload.
 
@@ -244,16 +270,17 @@ class AsyncUploads:
 
         Args:
             upload_id: the session id from `create`.
-            data: the bytes (bytes, bytearray or memoryview), at least one.
+            data: the bytes, at least one: any bytes-like object (bytes,
+                bytearray, memoryview, array, mmap...), or a binary file object,
+                read from its current position to its end.
             offset: where *data* starts in the file, sent as ``X-Upload-Offset``;
                 the server refuses a part that does not start at its current
                 offset with `ConflictError`. ``None`` appends at the server's
                 offset.
-            timeout: seconds for the whole call, retries included.
-            extra_headers: headers to add to this request only.
+            **options: the per-call options (see `RequestOptions`).
         """
         response = await self._client._request(
-            _part(upload_id, data, offset), UploadPart, timeout=timeout, extra_headers=extra_headers
+            _part(upload_id, await _read_part(data), offset), UploadPart, options
         )
         return response.data
 
@@ -267,8 +294,7 @@ class AsyncUploads:
         part_size: int = DEFAULT_PART_SIZE,
         max_resumes: int = DEFAULT_MAX_RESUMES,
         on_progress: ProgressCallback | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> str:
         """Upload the file at *path* and return its file id.
 
@@ -299,9 +325,9 @@ class AsyncUploads:
                 bytes changes. An exception it raises abandons the upload. With
                 `LlamaClient` it runs on the client's event-loop thread, not on
                 the thread that called `upload_file`.
-            timeout: seconds for each request of the upload, retries included;
-                the client's ``timeout`` when ``None``.
-            extra_headers: headers to add to every request of the upload.
+            **options: the per-call options (see `RequestOptions`), applied to
+                each request of the upload: ``timeout`` bounds each request,
+                retries included.
 
         Raises:
             APIError: the server holds the whole file but the answer naming its
@@ -323,20 +349,17 @@ class AsyncUploads:
                 filename=name,
                 mime_type=declared,
                 purpose=purpose,
-                timeout=timeout,
-                extra_headers=extra_headers,
+                **options,
             )
             session = upload.id
 
             def send(chunk: bytes, offset: int) -> Awaitable[APIResponse[UploadPart]]:
                 # The part carries the file's name, as the official SDK sends a file's parts.
                 spec = _part(session, chunk, offset, name)
-                return self._client._request(
-                    spec, UploadPart, timeout=timeout, extra_headers=extra_headers
-                )
+                return self._client._request(spec, UploadPart, options)
 
             def status() -> Awaitable[APIResponse[UploadStatus]]:
-                return self.with_response.get(session, timeout=timeout, extra_headers=extra_headers)
+                return self.with_response.get(session, **options)
 
             return await send_parts(
                 source,

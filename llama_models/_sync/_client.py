@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 from .._client import AsyncLlamaClient, refuse_pickling
 from .._config import (
@@ -20,6 +20,7 @@ from .._config import (
     DEFAULT_TIMEOUT,
 )
 from .._hooks import RequestHook
+from .._options import BodyOptions, ClientOptions, RequestOptions, Unpack
 from ._twin import twin
 from .chat import Chat
 from .models import Models
@@ -27,12 +28,18 @@ from .moderations import Moderations
 from .uploads import Uploads
 
 if TYPE_CHECKING:
+    import os
+    from ssl import SSLContext
+
     import cattrs
 
+    from .._portal import Portal
     from .._ratelimit._settings import RateLimit
     from ..otel import Telemetry
     from ..types.batch import BatchProgress
     from ._batch import Batch
+
+T = TypeVar("T")
 
 __all__ = ["LlamaClient"]
 
@@ -58,7 +65,8 @@ class LlamaClient:
     The arguments are those of `AsyncLlamaClient`, without *http_session* (an
     aiohttp session belongs to one event loop, and this client owns its loop).
     Its *hooks* run on that event loop's thread, not on the thread making the
-    call, and so does the telemetry's span handling.
+    call, and so does the telemetry's span handling. A client made by
+    `with_options` shares this one's loop thread and connections.
     """
 
     models: Models
@@ -77,7 +85,7 @@ class LlamaClient:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = None,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
@@ -92,8 +100,11 @@ class LlamaClient:
         hooks: Iterable[RequestHook] | None = None,
         hook_bodies: bool = False,
         telemetry: Telemetry | None = None,
+        default_query: Mapping[str, str] | None = None,
+        proxy: str | Literal[False] | None = None,
+        ssl: SSLContext | str | os.PathLike[str] | None = None,
     ) -> None:
-        self._async = AsyncLlamaClient(
+        inner = AsyncLlamaClient(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
@@ -111,11 +122,18 @@ class LlamaClient:
             hooks=hooks,
             hook_bodies=hook_bodies,
             telemetry=telemetry,
+            default_query=default_query,
+            proxy=proxy,
+            ssl=ssl,
         )
         from .._portal import Portal  # asyncio is imported with the first blocking client
 
+        self._attach(inner, Portal(inner.aclose))
+
+    def _attach(self, inner: AsyncLlamaClient, portal: Portal) -> None:
+        self._async = inner
         # Everything below holds the portal, which keeps the loop thread alive.
-        self._portal = Portal(self._async.aclose)
+        self._portal = portal
         self.models = Models(self._portal, self._async.models)
         self.chat = Chat(self._portal, self._async.chat)
         self.moderations = Moderations(self._portal, self._async.moderations)
@@ -132,14 +150,41 @@ class LlamaClient:
         return self._async.max_retries
 
     @property
-    def timeout(self) -> float:
-        """Seconds one call may take in all, retries included."""
+    def timeout(self) -> float | None:
+        """Seconds one call may take in all, retries included; ``None`` for no overall limit."""
         return self._async.timeout
 
     @property
     def closed(self) -> bool:
-        """Whether `close` has been called."""
-        return self._portal.closed
+        """Whether `close` has been called (for a derived client: on it or on its parent)."""
+        return self._portal.closed or self._async.closed
+
+    @twin(AsyncLlamaClient.with_options)
+    def with_options(self, **options: Unpack[ClientOptions]) -> LlamaClient:
+        child = object.__new__(type(self))
+        child._attach(self._async.with_options(**options), self._portal)
+        return child
+
+    @twin(AsyncLlamaClient.copy)
+    def copy(self, **options: Unpack[ClientOptions]) -> LlamaClient:
+        return self.with_options(**options)
+
+    @twin(AsyncLlamaClient.get)
+    def get(self, path: str, *, cast_to: type[T], **options: Unpack[RequestOptions]) -> T:
+        result: T = self._portal.call(self._async.get, path, cast_to=cast_to, **options)
+        return result
+
+    @twin(AsyncLlamaClient.post)
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, Any] | None = None,
+        **options: Unpack[BodyOptions],
+    ) -> T:
+        result: T = self._portal.call(self._async.post, path, cast_to=cast_to, body=body, **options)
+        return result
 
     def __repr__(self) -> str:
         return (
@@ -173,8 +218,13 @@ class LlamaClient:
 
         Calls still running in other threads raise `ClientStateError`, and so do
         open streams; calls made afterwards raise it too. Closing twice is
-        harmless. Ctrl-C gets out of a close that hangs.
+        harmless. Ctrl-C gets out of a close that hangs. Closing a client made
+        by `with_options` leaves its parent, the loop thread and their shared
+        connections running, and lets its own calls in flight finish.
         """
+        if self._async._parent is not None:
+            self._async._detach()
+            return
         self._portal.close()
 
     def __enter__(self) -> LlamaClient:

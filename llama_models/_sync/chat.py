@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from .._options import BodyOptions, StreamOptions, Unpack
 from .._resources.chat import (
     AsyncChat,
     AsyncCompletions,
@@ -56,9 +57,7 @@ class CompletionsWithResponse:
         tools: Iterable[ToolParam] | None = None,
         tool_choice: ToolChoice | None = None,
         user: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> APIResponse[ChatCompletion]:
         return self._portal.call(
             self._inner.create,
@@ -73,9 +72,7 @@ class CompletionsWithResponse:
             tools=tools,
             tool_choice=tool_choice,
             user=user,
-            timeout=timeout,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
+            **options,
         )
 
 
@@ -108,9 +105,7 @@ class Completions:
         tool_choice: ToolChoice | None = ...,
         user: str | None = ...,
         stream: Literal[False] = ...,
-        timeout: float | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        extra_body: Mapping[str, Any] | None = ...,
+        **options: Unpack[BodyOptions],
     ) -> ChatCompletion: ...
 
     @overload
@@ -129,11 +124,7 @@ class Completions:
         tool_choice: ToolChoice | None = ...,
         user: str | None = ...,
         stream: Literal[True],
-        timeout: float | None = ...,
-        idle_timeout: float | None = ...,
-        stream_timeout: float | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        extra_body: Mapping[str, Any] | None = ...,
+        **options: Unpack[StreamOptions],
     ) -> ChatCompletionStream: ...
 
     @overload
@@ -152,11 +143,7 @@ class Completions:
         tool_choice: ToolChoice | None = ...,
         user: str | None = ...,
         stream: bool,
-        timeout: float | None = ...,
-        idle_timeout: float | None = ...,
-        stream_timeout: float | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        extra_body: Mapping[str, Any] | None = ...,
+        **options: Unpack[StreamOptions],
     ) -> ChatCompletion | ChatCompletionStream: ...
 
     @twin(AsyncCompletions.create)
@@ -175,11 +162,7 @@ class Completions:
         tool_choice: ToolChoice | None = None,
         user: str | None = None,
         stream: bool = False,
-        timeout: float | None = None,
-        idle_timeout: float | None = None,
-        stream_timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[StreamOptions],
     ) -> ChatCompletion | ChatCompletionStream:
         result: ChatCompletion | AsyncChatCompletionStream = self._portal.call(
             self._inner.create,
@@ -195,11 +178,7 @@ class Completions:
             tool_choice=tool_choice,
             user=user,
             stream=stream,
-            timeout=timeout,
-            idle_timeout=idle_timeout,
-            stream_timeout=stream_timeout,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
+            **options,
         )
         if isinstance(result, ChatCompletion):
             return result

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .._options import RequestOptions, Unpack
 from .._resources.models import AsyncModels, AsyncModelsWithResponse
 from ..types.models import Model, ModelList
 from ..types.response import APIResponse
@@ -24,22 +24,12 @@ class ModelsWithResponse:
         self._inner = inner
 
     @twin(AsyncModelsWithResponse.list)
-    def list(
-        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
-    ) -> APIResponse[ModelList]:
-        return self._portal.call(self._inner.list, timeout=timeout, extra_headers=extra_headers)
+    def list(self, **options: Unpack[RequestOptions]) -> APIResponse[ModelList]:
+        return self._portal.call(self._inner.list, **options)
 
     @twin(AsyncModelsWithResponse.retrieve)
-    def retrieve(
-        self,
-        model: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> APIResponse[Model]:
-        return self._portal.call(
-            self._inner.retrieve, model, timeout=timeout, extra_headers=extra_headers
-        )
+    def retrieve(self, model: str, **options: Unpack[RequestOptions]) -> APIResponse[Model]:
+        return self._portal.call(self._inner.retrieve, model, **options)
 
 
 class Models:
@@ -47,7 +37,7 @@ class Models:
 
     Attributes:
         with_response: the same methods, returning an `APIResponse` that carries
-            the status code, headers, request id and rate-limit information.
+            the status code, headers, raw body, request id and rate-limit information.
     """
 
     def __init__(self, portal: Portal, inner: AsyncModels) -> None:
@@ -56,19 +46,9 @@ class Models:
         self.with_response = ModelsWithResponse(portal, inner.with_response)
 
     @twin(AsyncModels.list)
-    def list(
-        self, *, timeout: float | None = None, extra_headers: Mapping[str, str] | None = None
-    ) -> ModelList:
-        return self._portal.call(self._inner.list, timeout=timeout, extra_headers=extra_headers)
+    def list(self, **options: Unpack[RequestOptions]) -> ModelList:
+        return self._portal.call(self._inner.list, **options)
 
     @twin(AsyncModels.retrieve)
-    def retrieve(
-        self,
-        model: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Model:
-        return self._portal.call(
-            self._inner.retrieve, model, timeout=timeout, extra_headers=extra_headers
-        )
+    def retrieve(self, model: str, **options: Unpack[RequestOptions]) -> Model:
+        return self._portal.call(self._inner.retrieve, model, **options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._options import BodyOptions, Unpack
 from .._resources.moderations import AsyncModerations, AsyncModerationsWithResponse
 from ..types.messages import Message
 from ..types.moderations import Moderation
@@ -30,15 +31,13 @@ class ModerationsWithResponse:
         *,
         messages: Iterable[Message | Mapping[str, Any]],
         model: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> APIResponse[Moderation]:
         return self._portal.call(
             self._inner.create,
             messages=messages,
             model=model,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            **options,
         )
 
 
@@ -61,13 +60,11 @@ class Moderations:
         *,
         messages: Iterable[Message | Mapping[str, Any]],
         model: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> Moderation:
         return self._portal.call(
             self._inner.create,
             messages=messages,
             model=model,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            **options,
         )

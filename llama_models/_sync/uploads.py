@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .._options import BodyOptions, RequestOptions, Unpack
 from .._resources._resume import ProgressCallback
 from .._resources.uploads import (
     DEFAULT_MAX_RESUMES,
@@ -18,7 +18,10 @@ from ..types.uploads import Upload, UploadMimeType, UploadPart, UploadPurpose, U
 from ._twin import twin
 
 if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
     from .._portal import Portal
+    from .._resources.uploads import BinaryFile
 
 __all__ = ["Uploads", "UploadsWithResponse"]
 
@@ -38,8 +41,7 @@ class UploadsWithResponse:
         filename: str,
         mime_type: UploadMimeType,
         purpose: UploadPurpose,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> APIResponse[Upload]:
         return self._portal.call(
             self._inner.create,
@@ -47,39 +49,32 @@ class UploadsWithResponse:
             filename=filename,
             mime_type=mime_type,
             purpose=purpose,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            **options,
         )
 
     @twin(AsyncUploadsWithResponse.get)
     def get(
         self,
         upload_id: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[UploadStatus]:
-        return self._portal.call(
-            self._inner.get, upload_id, timeout=timeout, extra_headers=extra_headers
-        )
+        return self._portal.call(self._inner.get, upload_id, **options)
 
     @twin(AsyncUploadsWithResponse.part)
     def part(
         self,
         upload_id: str,
         *,
-        data: bytes | bytearray | memoryview,
+        data: Buffer | BinaryFile,
         offset: int | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[UploadPart]:
         return self._portal.call(
             self._inner.part,
             upload_id,
             data=data,
             offset=offset,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            **options,
         )
 
 
@@ -108,8 +103,7 @@ class Uploads:
         filename: str,
         mime_type: UploadMimeType,
         purpose: UploadPurpose,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[BodyOptions],
     ) -> Upload:
         return self._portal.call(
             self._inner.create,
@@ -117,39 +111,32 @@ class Uploads:
             filename=filename,
             mime_type=mime_type,
             purpose=purpose,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            **options,
         )
 
     @twin(AsyncUploads.get)
     def get(
         self,
         upload_id: str,
-        *,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> UploadStatus:
-        return self._portal.call(
-            self._inner.get, upload_id, timeout=timeout, extra_headers=extra_headers
-        )
+        return self._portal.call(self._inner.get, upload_id, **options)
 
     @twin(AsyncUploads.part)
     def part(
         self,
         upload_id: str,
         *,
-        data: bytes | bytearray | memoryview,
+        data: Buffer | BinaryFile,
         offset: int | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> UploadPart:
         return self._portal.call(
             self._inner.part,
             upload_id,
             data=data,
             offset=offset,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            **options,
         )
 
     @twin(AsyncUploads.upload_file)
@@ -163,8 +150,7 @@ class Uploads:
         part_size: int = DEFAULT_PART_SIZE,
         max_resumes: int = DEFAULT_MAX_RESUMES,
         on_progress: ProgressCallback | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> str:
         return self._portal.call(
             self._inner.upload_file,
@@ -175,6 +161,5 @@ class Uploads:
             part_size=part_size,
             max_resumes=max_resumes,
             on_progress=on_progress,
-            timeout=timeout,
-            extra_headers=extra_headers,
+            **options,
         )

@@ -13,20 +13,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import platform
 import random
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from .. import _protocol as proto
-from .._config import ClientConfig, validate_headers, validate_timeout
+from .._config import ClientConfig
 from .._converter import default_converter, json_dumps, json_loads, json_loads_text, structure
 from .._hooks import AttemptReporter
 from .._inflight import CLOSED, TIMEOUT, InFlight
+from .._options import CallSettings, encode_query, resolve_call
 from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
 from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
 from ..errors import (
@@ -59,9 +62,22 @@ def user_agent() -> str:
 class Transport:
     """Sends requests for one client on one event loop."""
 
-    def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        session: aiohttp.ClientSession | None,
+        binding: Binding | None = None,
+    ) -> None:
         self._config = config
-        self._binding = Binding(config, session)
+        # A derived client (with_options) shares its parent's binding: session, pool, calls.
+        self._binding = binding or Binding(config, session)
+        #: What a call without options gets: budget, retries, extra headers, query string.
+        self._defaults: CallSettings = (
+            config.timeout,
+            config.max_retries,
+            None,
+            encode_query(config.default_query),
+        )
         self._urls: dict[str, URL] = {}
         # The call's deadline covers all attempts and waits, the wait for a free
         # connection included (see request and _inflight); aiohttp only enforces
@@ -90,6 +106,11 @@ class Transport:
 
             self._limiter = Limiter(config.rate_limit)
 
+    def derive(self, config: ClientConfig) -> Transport:
+        """A transport with *config*'s settings on this one's session, pool and calls."""
+        binding = self._binding
+        return Transport(config, None if binding.owns_session else binding.session, binding)
+
     def structure(self, data: Any, cls: type[T]) -> T:
         """Structure decoded JSON as *cls* with this client's converter."""
         return structure(self.converter, data, cls)
@@ -99,36 +120,27 @@ class Transport:
         await self._binding.aclose()
 
     def request(
-        self,
-        spec: proto.RequestSpec,
-        cls: type[T],
-        *,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        self, spec: proto.RequestSpec, cls: type[T], options: Mapping[str, Any]
     ) -> Coroutine[Any, Any, APIResponse[T]]:
         """Send *spec*, retrying as the policy allows, and structure the answer as *cls*.
 
         A plain function handing back `_exchange`'s coroutine: every frame in the
         chain is re-entered each time the request resumes, so there is one fewer.
         """
-        return self._exchange(spec, cls, timeout, extra_headers, None)
+        return self._exchange(spec, cls, options, None)
 
     def open_stream(
-        self,
-        spec: proto.RequestSpec,
-        *,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
-        deadline: float | None,
+        self, spec: proto.RequestSpec, options: Mapping[str, Any], deadline: float | None
     ) -> Coroutine[Any, Any, tuple[LiveBody, int, Callable[[Any], None] | None]]:
         """Send *spec* and return its 2xx response still open, with the retries it took.
 
         Retries follow the policy until the response starts; after that nothing
-        is retried. The third item, when not ``None``, is to be called with the
-        stream's final completion, so that the rate limit counts its real tokens. *deadline* (loop time) bounds the opening as well, when the
-        whole stream has one.
+        is retried. *deadline* (loop time) bounds the opening as well, when the
+        whole stream has one. The third item, when not ``None``, is to be
+        called with the stream's final completion, so that the rate limit
+        counts its real tokens.
         """
-        return self._exchange(spec, None, timeout, extra_headers, deadline)
+        return self._exchange(spec, None, options, deadline)
 
     def inflight(self) -> InFlight:
         """The keeper of the calls and streams in flight on this transport's loop."""
@@ -141,8 +153,7 @@ class Transport:
         self,
         spec: proto.RequestSpec,
         cls: type[Any] | None,
-        timeout: float | None,
-        extra_headers: Mapping[str, str] | None,
+        options: Mapping[str, Any],
         stream_deadline: float | None,
     ) -> Any:
         """Send *spec* until it succeeds or the policy gives up.
@@ -157,14 +168,16 @@ class Transport:
         binding = self._binding
         session = binding.bind()
         config = self._config
-        budget = config.timeout if timeout is None else validate_timeout(timeout, "timeout")
+        budget, max_retries, extra_headers, query = (
+            resolve_call(options, spec, config) if options else self._defaults
+        )
         headers = self._headers
         if spec.headers:
             headers = {**headers, **spec.headers}
         if stream:
             headers = {**headers, "Accept": "text/event-stream"}
         if extra_headers:
-            headers = {**headers, **validate_headers(extra_headers, "extra_headers")}
+            headers = {**headers, **extra_headers}
         body: bytes | None = None
         if spec.json is not None:
             body = self.dumps(spec.json)
@@ -176,15 +189,19 @@ class Transport:
             headers = {**headers, "Content-Type": spec.content_type or "application/octet-stream"}
         method = spec.method
         url = proto.join_url(config.base_url, spec.path)
+        if query:
+            url += "?" + query
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         inflight = binding.inflight
         if task is None or inflight is None:  # pragma: no cover - coroutines run in tasks
             raise ClientStateError("call the client from within an asyncio task")
-        deadline = loop.time() + budget
-        limit = f"after {budget:g} s"
-        if stream_deadline is not None and stream_deadline < deadline:
+        started = loop.time()
+        deadline = None if budget is None else started + budget
+        limit = "" if budget is None else f"after {budget:g} s"
+        if stream_deadline is not None and (deadline is None or stream_deadline < deadline):
             deadline, limit = stream_deadline, "at its stream_timeout"
+        remaining = math.inf
         holders = binding.holders
         key = 0
         reporter = None
@@ -202,7 +219,9 @@ class Transport:
             while True:
                 if ticket is not None:
                     assert limiter is not None
-                    await limiter.acquire(ticket, deadline, method, url)
+                    await limiter.acquire(
+                        ticket, math.inf if deadline is None else deadline, method, url
+                    )
                 binding.seq = key = binding.seq + 1
                 holders[key] = None
                 if reporter is not None:
@@ -218,8 +237,10 @@ class Transport:
                     if ticket is not None:
                         assert limiter is not None
                         await limiter.unanswered(ticket)
+                    if deadline is not None:
+                        remaining = deadline - loop.time()
                     delay, why = self._delay_after_failure(
-                        failed, method, retries - waited_out, deadline - loop.time()
+                        failed, method, retries - waited_out, max_retries, remaining
                     )
                 else:
                     if live is None:  # a live body gives its place back when it closes
@@ -242,6 +263,8 @@ class Transport:
                             continue  # the limiter's shared pause is the wait
                     if status < 300:
                         break
+                    if deadline is not None:
+                        remaining = deadline - loop.time()
                     delay, why = self._delay_after_status(
                         status,
                         resp_headers,
@@ -249,11 +272,12 @@ class Transport:
                         method,
                         final_url,
                         retries - waited_out,
-                        deadline - loop.time(),
+                        max_retries,
+                        remaining,
                     )
                 if reporter is not None:
                     reporter.emit(will_retry=True)
-                self._log_retry(method, url, retries, delay, why)
+                self._log_retry(method, url, retries, max_retries, delay, why)
                 await asyncio.sleep(delay)
                 retries += 1
         except BaseException as exc:
@@ -290,28 +314,41 @@ class Transport:
                 assert limiter is not None
                 finish = functools.partial(limiter.settle_later, ticket)
             return live, retries, finish
-        data = proto.parse_success(
-            status,
-            resp_headers,
-            raw,
-            cls,
-            self.structure,
-            self.loads,
-            method=spec.method,
-            url=final_url,
+        elapsed = timedelta(0, loop.time() - started)
+        data = (
+            raw  # client.get(..., cast_to=bytes): the body as it is
+            if cls is bytes
+            else proto.parse_success(
+                status,
+                resp_headers,
+                raw,
+                cls,
+                self.structure,
+                self.loads,
+                method=spec.method,
+                url=final_url,
+            )
         )
         if ticket is not None:
             assert limiter is not None
             await limiter.settle(ticket, data)
-        return APIResponse(data=data, status_code=status, headers=resp_headers, retries=retries)
+        return APIResponse(
+            data=data,
+            status_code=status,
+            headers=resp_headers,
+            retries=retries,
+            content=raw,
+            url=final_url,
+            elapsed=elapsed,
+        )
 
     def _delay_after_failure(
-        self, failed: AttemptFailed, method: str, retries: int, remaining: float
+        self, failed: AttemptFailed, method: str, retries: int, max_retries: int, remaining: float
     ) -> tuple[float, str]:
         """The wait before retrying a failed attempt and why, or raise its error."""
         delay = None
         if failure_is_retryable(method, failed.stage):
-            delay = self._plan(retries, None, remaining)
+            delay = self._plan(retries, max_retries, None, remaining)
         if delay is None:
             raise failed.error from failed.__cause__
         return delay, failed.error.message
@@ -324,6 +361,7 @@ class Transport:
         method: str,
         url: str,
         retries: int,
+        max_retries: int,
         remaining: float,
     ) -> tuple[float, str]:
         """The wait before retrying after an error status and why, or raise the error."""
@@ -331,7 +369,7 @@ class Transport:
         error = proto.status_error(status, headers, raw, method=method, url=url, now=now)
         delay = None
         if status_is_retryable(method, status, headers):
-            delay = self._plan(retries, parse_retry_after(headers, now), remaining)
+            delay = self._plan(retries, max_retries, parse_retry_after(headers, now), remaining)
         if delay is None:
             raise error
         return delay, f"HTTP {status}"
@@ -343,23 +381,27 @@ class Transport:
         parsed = self._urls[url] = URL(url, encoded=True)
         return parsed
 
-    def _plan(self, retries: int, server_wait: float | None, remaining: float) -> float | None:
+    def _plan(
+        self, retries: int, max_retries: int, server_wait: float | None, remaining: float
+    ) -> float | None:
         return plan_retry(
             retries_made=retries,
-            max_retries=self._config.max_retries,
+            max_retries=max_retries,
             server_wait=server_wait,
             remaining=remaining,
             jitter=self._random.random(),
         )
 
-    def _log_retry(self, method: str, url: str, retries: int, delay: float, why: str) -> None:
+    def _log_retry(
+        self, method: str, url: str, retries: int, max_retries: int, delay: float, why: str
+    ) -> None:
         logger.info(
             "retrying %s %s in %.2f s (retry %d of %d) after: %s",
             method,
             url,
             delay,
             retries + 1,
-            self._config.max_retries,
+            max_retries,
             why,
         )
 

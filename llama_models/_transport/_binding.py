@@ -78,7 +78,9 @@ class Binding:
         if self.session is None:
             self.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
-                    limit=self._config.max_connections, ttl_dns_cache=300
+                    limit=self._config.max_connections,
+                    ttl_dns_cache=300,
+                    ssl=True if self._config.ssl is None else self._config.ssl,
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 timeout=aiohttp.ClientTimeout(total=None),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Generic, TypeVar
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
 
 from attrs import frozen
 
@@ -48,12 +49,37 @@ class APIResponse(Generic[T]):
         status_code: the HTTP status of the final response.
         headers: the final response's headers (case-insensitive).
         retries: how many times the request was retried before this answer.
+        content: the body exactly as the server sent it (decompressed).
+        url: the final URL, after any redirect, with its query string.
+        elapsed: the time the whole call took, retries and waits included.
     """
 
     data: T
     status_code: int
     headers: Mapping[str, str]
     retries: int = 0
+    content: bytes = b""
+    url: str = ""
+    elapsed: timedelta = timedelta(0)
+
+    @property
+    def text(self) -> str:
+        """The body decoded as text, in the charset its ``Content-Type`` names (UTF-8 if none)."""
+        charset = "utf-8"
+        for param in self.headers.get("Content-Type", "").split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            return self.content.decode(charset, "replace")
+        except LookupError:  # a charset Python does not know
+            return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body decoded as JSON, as plain dicts and lists (by ``json.loads``)."""
+        import json
+
+        return json.loads(self.content)
 
     @property
     def request_id(self) -> str | None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import attrs
 import pytest
 
 from llama_models._ratelimit._store import LocalRateLimitStore, RateLimitStore
 
-from .support import NO_REDIS_SERVER, ManualClock, redis_server
+from .support import ManualClock
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ def blocking_client() -> None:
         log_bodies=False,
     )
     assert_type(client.base_url, str)
-    assert_type(client.timeout, float)
+    assert_type(client.timeout, float | None)
     assert_type(client.max_retries, int)
     assert_type(client.closed, bool)
     client.close()
