@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import sys
 import threading
-from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
@@ -18,18 +16,15 @@ from ._config import (
     DEFAULT_TIMEOUT,
     ClientConfig,
     resolve_config,
-    validate_idle_timeout,
-    validate_timeout,
 )
 from ._hooks import RequestHook
 from ._options import BodyOptions, ClientOptions, RequestOptions, Unpack
-from ._protocol import RequestSpec
 from ._resources.chat import AsyncChat
 from ._resources.models import AsyncModels
 from ._resources.moderations import AsyncModerations
 from ._resources.uploads import AsyncUploads
-from .errors import ClientStateError, InvalidArgumentError
-from .types.response import APIResponse
+from ._sending import Sender
+from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     import os
@@ -39,7 +34,6 @@ if TYPE_CHECKING:
     import cattrs
 
     from ._batch import AsyncBatch
-    from ._chat_stream import AsyncChatCompletionStream
     from ._instrument import Instrumentation
     from ._ratelimit._settings import RateLimit
     from ._transport import Transport
@@ -59,7 +53,7 @@ def refuse_pickling(what: str) -> NoReturn:
     )
 
 
-class AsyncLlamaClient:
+class AsyncLlamaClient(Sender):
     """The asynchronous client for the Llama API.
 
     One client holds one pooled :class:`aiohttp.ClientSession`, created on the
@@ -205,7 +199,7 @@ class AsyncLlamaClient:
         self._telemetry = telemetry
         self._http_session = http_session
         # The client that owns the connection pool, for a client made by with_options.
-        self._parent = parent
+        self._parent: AsyncLlamaClient | None = parent
         self._transport: Transport | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -324,108 +318,6 @@ class AsyncLlamaClient:
     def __reduce__(self) -> NoReturn:
         refuse_pickling("an AsyncLlamaClient")
 
-    async def _start(self) -> Transport:
-        """The transport, created by the first call.
-
-        aiohttp and cattrs load with the first call rather than at import, and
-        loading them takes a good tenth of a second: long enough to stall every
-        other task of a service if it ran on the event loop. So it runs in the
-        loop's default executor, and the loop goes on meanwhile.
-        """
-        import asyncio
-
-        if self._closed:
-            raise ClientStateError("this client is closed; create a new client")
-        if self._parent is not None:  # shares the parent's pool, started by it
-            owner = self._parent._transport or await self._parent._start()
-            with self._lock:
-                if self._closed:
-                    raise ClientStateError("this client is closed; create a new client")
-                if self._transport is None:
-                    self._transport = owner.derive(self._config)
-                return self._transport
-        if "llama_models._transport" in sys.modules:
-            created = _new_transport(self._config, self._http_session)
-        else:
-            created = await asyncio.get_running_loop().run_in_executor(
-                None, _new_transport, self._config, self._http_session
-            )
-        with self._lock:  # two threads may make a first call at the same moment
-            if self._closed:
-                raise ClientStateError("this client is closed; create a new client")
-            if self._transport is None:
-                self._transport = created
-            return self._transport
-
-    async def _first_request(
-        self, spec: RequestSpec, cls: type[T], options: Mapping[str, Any]
-    ) -> APIResponse[T]:
-        transport = self._transport or await self._start()
-        if self._telemetry is not None:
-            return await self._telemetry._request(
-                spec,
-                self._config.base_url,
-                functools.partial(transport.request, spec, cls, options),
-            )
-        return await transport.request(spec, cls, options)
-
-    async def _codec(self) -> tuple[cattrs.Converter, Callable[[str], Any]]:
-        """The converter and JSON decoder of this client (starting it if need be)."""
-        transport = self._transport or await self._start()
-        return transport.converter, transport.loads_text
-
-    async def _stream(
-        self, spec: RequestSpec, options: Mapping[str, Any]
-    ) -> AsyncChatCompletionStream:
-        if self._telemetry is not None:
-            opening = functools.partial(self._open_stream, spec, options)
-            return await self._telemetry._stream(spec, self._config.base_url, opening)
-        return await self._open_stream(spec, options, None)
-
-    async def _open_stream(
-        self,
-        spec: RequestSpec,
-        options: Mapping[str, Any],
-        stream_class: type[AsyncChatCompletionStream] | None,
-    ) -> AsyncChatCompletionStream:
-        import asyncio
-
-        idle_timeout = options.get("idle_timeout")
-        stream_timeout = options.get("stream_timeout")
-        config = self._config
-        idle = config.idle_timeout if idle_timeout is None else validate_idle_timeout(idle_timeout)
-        loop = asyncio.get_running_loop()
-        deadline = None
-        if stream_timeout is not None:
-            deadline = loop.time() + validate_timeout(stream_timeout, "stream_timeout")
-        transport = self._transport or await self._start()
-        # Loaded with the transport, off the loop (see _start).
-        from ._chat_stream import AsyncChatCompletionStream
-
-        body, retries, finish = await transport.open_stream(spec, options, deadline)
-        return (stream_class or AsyncChatCompletionStream)(
-            body,
-            loop=loop,
-            inflight=transport.inflight(),
-            idle_timeout=idle,
-            deadline=deadline,
-            max_line_bytes=config.max_response_bytes,
-            retries=retries,
-            converter=transport.converter,
-            loads=transport.loads_text,
-            on_finish=finish,
-        )
-
-    def _request(
-        self, spec: RequestSpec, cls: type[T], options: Mapping[str, Any]
-    ) -> Coroutine[Any, Any, APIResponse[T]]:
-        # A plain function returning the transport's coroutine: one frame fewer to
-        # re-enter each time a request resumes.
-        transport = self._transport
-        if transport is None or self._telemetry is not None:
-            return self._first_request(spec, cls, options)
-        return transport.request(spec, cls, options)
-
     def batch(
         self,
         requests: Iterable[Any] | AsyncIterable[Any],
@@ -509,10 +401,3 @@ class AsyncLlamaClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _new_transport(config: ClientConfig, session: aiohttp.ClientSession | None) -> Transport:
-    from ._chat_stream import AsyncChatCompletionStream  # noqa: F401 - loaded here, off the loop
-    from ._transport import Transport  # aiohttp and cattrs load on first use
-
-    return Transport(config, session)

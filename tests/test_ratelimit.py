@@ -440,3 +440,12 @@ async def test_a_call_without_a_deadline_waits_as_long_as_it_takes(server: FakeL
         await _chat(client)
         await _chat(client, timeout=None)
         assert loop.time() - started >= window
+
+
+async def test_a_derived_client_shares_what_the_limiter_learned(server: FakeLlamaAPI) -> None:
+    """A client made by with_options does not find out a model's limits again."""
+    async with _client(server, RateLimit()) as client:
+        await _chat(client)  # finds out the limits
+        derived = client.with_options(max_retries=1)
+        await _chat(derived)
+        assert derived._transport._limiter is client._transport._limiter  # type: ignore[union-attr]

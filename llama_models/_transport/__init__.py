@@ -2,10 +2,11 @@
 
 `Transport` owns (or borrows) one pooled `aiohttp.ClientSession`, created lazily
 on the event loop of the first call, and turns a `RequestSpec` into an
-`APIResponse`: it applies the deadline (`_deadline`), follows redirects as
-`_redirects` allows, caps the response size, retries as `_retry` allows, and
-maps every aiohttp failure to the exception hierarchy of `llama_models.errors`
-(`_failures`).
+`APIResponse`: it applies the deadline (`_inflight`), the rate limit
+(`_ratelimit`) and the request hooks, and retries as `_retry` allows
+(`_retries`). Each attempt (`_attempt`) follows redirects as `_redirects`
+allows, caps the response size, and maps every aiohttp failure to the
+exception hierarchy of `llama_models.errors` (`_failures`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ import functools
 import logging
 import math
 import platform
-import random
-import time
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
-from yarl import URL
 
 from .. import _protocol as proto
 from .._config import ClientConfig
@@ -30,18 +28,16 @@ from .._converter import default_converter, json_dumps, json_loads, json_loads_t
 from .._hooks import AttemptReporter
 from .._inflight import CLOSED, TIMEOUT, InFlight
 from .._options import CallSettings, encode_query, resolve_call
-from .._redirects import MAX_REDIRECTS, follow_redirect, redirect_target
-from .._retry import Stage, failure_is_retryable, parse_retry_after, plan_retry, status_is_retryable
 from ..errors import (
-    APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     ClientStateError,
 )
 from ..types.response import APIResponse
+from ._attempt import Attempts
 from ._auth import bearer
 from ._binding import Binding, session_closed_under
-from ._failures import AttemptFailed, map_attempt_error, not_a_stream, read_capped
+from ._failures import AttemptFailed
+from ._retries import Retries
 from ._stream import LiveBody
 
 if TYPE_CHECKING:
@@ -78,14 +74,8 @@ class Transport:
             None,
             encode_query(config.default_query),
         )
-        self._urls: dict[str, URL] = {}
-        # The call's deadline covers all attempts and waits, the wait for a free
-        # connection included (see request and _inflight); aiohttp only enforces
-        # the limits of one connection: establishing it, and each read.
-        self._timeouts = aiohttp.ClientTimeout(
-            total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
-        )
-        self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._attempts = Attempts(config, self._binding)
+        self._retries = Retries()
         self._hooks = config.hooks
         #: The converter that structures answers, and its codec's decoders (of a body,
         #: and of text such as a stream event) and encoder.
@@ -107,9 +97,16 @@ class Transport:
             self._limiter = Limiter(config.rate_limit)
 
     def derive(self, config: ClientConfig) -> Transport:
-        """A transport with *config*'s settings on this one's session, pool and calls."""
+        """A transport with *config*'s settings on this one's session, pool and calls.
+
+        It keeps this one's rate limiter too, with what it has learned of the
+        limits, when the rate limit is the same.
+        """
         binding = self._binding
-        return Transport(config, None if binding.owns_session else binding.session, binding)
+        derived = Transport(config, None if binding.owns_session else binding.session, binding)
+        if config.rate_limit is not None and config.rate_limit is self._config.rate_limit:
+            derived._limiter = self._limiter
+        return derived
 
     def structure(self, data: Any, cls: type[T]) -> T:
         """Structure decoded JSON as *cls* with this client's converter."""
@@ -161,7 +158,7 @@ class Transport:
         With a *cls*, return an `APIResponse` of the answer structured as *cls*;
         without one (a stream), return the still open `LiveBody` and the number
         of retries. Everything runs in this one coroutine frame (plus
-        `_attempt`): every frame in the chain is re-entered each time the
+        `Attempts.send`): every frame in the chain is re-entered each time the
         request is resumed.
         """
         stream = cls is None
@@ -227,7 +224,7 @@ class Transport:
                 if reporter is not None:
                     reporter.start()
                 try:
-                    status, resp_headers, raw, final_url, live = await self._attempt(
+                    status, resp_headers, raw, final_url, live = await self._attempts.send(
                         session, method, url, headers, body, stream, key
                     )
                 except AttemptFailed as failed:
@@ -239,7 +236,7 @@ class Transport:
                         await limiter.unanswered(ticket)
                     if deadline is not None:
                         remaining = deadline - loop.time()
-                    delay, why = self._delay_after_failure(
+                    delay, why = self._retries.after_failure(
                         failed, method, retries - waited_out, max_retries, remaining
                     )
                 else:
@@ -265,7 +262,7 @@ class Transport:
                         break
                     if deadline is not None:
                         remaining = deadline - loop.time()
-                    delay, why = self._delay_after_status(
+                    delay, why = self._retries.after_status(
                         status,
                         resp_headers,
                         raw,
@@ -277,7 +274,7 @@ class Transport:
                     )
                 if reporter is not None:
                     reporter.emit(will_retry=True)
-                self._log_retry(method, url, retries, max_retries, delay, why)
+                self._retries.log(method, url, retries, max_retries, delay, why)
                 await asyncio.sleep(delay)
                 retries += 1
         except BaseException as exc:
@@ -340,161 +337,4 @@ class Transport:
             content=raw,
             url=final_url,
             elapsed=elapsed,
-        )
-
-    def _delay_after_failure(
-        self, failed: AttemptFailed, method: str, retries: int, max_retries: int, remaining: float
-    ) -> tuple[float, str]:
-        """The wait before retrying a failed attempt and why, or raise its error."""
-        delay = None
-        if failure_is_retryable(method, failed.stage):
-            delay = self._plan(retries, max_retries, None, remaining)
-        if delay is None:
-            raise failed.error from failed.__cause__
-        return delay, failed.error.message
-
-    def _delay_after_status(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        raw: bytes,
-        method: str,
-        url: str,
-        retries: int,
-        max_retries: int,
-        remaining: float,
-    ) -> tuple[float, str]:
-        """The wait before retrying after an error status and why, or raise the error."""
-        now = time.time()
-        error = proto.status_error(status, headers, raw, method=method, url=url, now=now)
-        delay = None
-        if status_is_retryable(method, status, headers):
-            delay = self._plan(retries, max_retries, parse_retry_after(headers, now), remaining)
-        if delay is None:
-            raise error
-        return delay, f"HTTP {status}"
-
-    def _url(self, url: str) -> URL:
-        """Parse and cache a yarl URL for an already percent-encoded *url*."""
-        if len(self._urls) >= 1024:
-            self._urls.clear()
-        parsed = self._urls[url] = URL(url, encoded=True)
-        return parsed
-
-    def _plan(
-        self, retries: int, max_retries: int, server_wait: float | None, remaining: float
-    ) -> float | None:
-        return plan_retry(
-            retries_made=retries,
-            max_retries=max_retries,
-            server_wait=server_wait,
-            remaining=remaining,
-            jitter=self._random.random(),
-        )
-
-    def _log_retry(
-        self, method: str, url: str, retries: int, max_retries: int, delay: float, why: str
-    ) -> None:
-        logger.info(
-            "retrying %s %s in %.2f s (retry %d of %d) after: %s",
-            method,
-            url,
-            delay,
-            retries + 1,
-            max_retries,
-            why,
-        )
-
-    async def _attempt(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        stream: bool,
-        key: int,
-    ) -> tuple[int, Mapping[str, str], bytes, str, LiveBody | None]:
-        """One attempt, redirects included: (status, headers, body, final URL, open body).
-
-        For a stream, a 2xx ``text/event-stream`` response is returned unread as a
-        `LiveBody`, which the caller then owns, with the attempt's place *key* in
-        the pool's queue; any other response is read here as usual.
-        """
-        cap = self._config.max_response_bytes
-        debug = logger.isEnabledFor(logging.DEBUG)
-        for _hop in range(MAX_REDIRECTS + 1):
-            started = time.perf_counter() if debug else 0.0
-            live = None
-            try:
-                resp = await session.request(
-                    method,
-                    self._urls.get(url) or self._url(url),
-                    headers=headers,
-                    data=body,
-                    allow_redirects=False,
-                    proxy=self._config.proxy,
-                    timeout=self._timeouts,
-                )
-                try:
-                    status = resp.status
-                    resp_headers = resp.headers
-                    target = None
-                    if 300 <= status < 400:
-                        target = redirect_target(status, resp_headers, url, method)
-                    length = resp.content_length
-                    if target:
-                        raw = b""
-                    elif stream and status < 300:
-                        if resp.content_type != "text/event-stream":
-                            not_a_stream(resp, await read_capped(resp, cap, method, url), url)
-                        live = LiveBody(resp, method, url, self._binding.holders, key)
-                        raw = b""
-                    elif (
-                        length is not None
-                        and length <= cap
-                        and "Content-Encoding" not in resp_headers
-                    ):
-                        raw = await resp.read()
-                    else:
-                        raw = await read_capped(resp, cap, method, url)
-                finally:
-                    if live is None:
-                        resp.release()
-            except Exception as exc:
-                map_attempt_error(
-                    exc,
-                    method,
-                    url,
-                    session_closed=session.closed,
-                    connect_timeout=self._config.connect_timeout,
-                    read_timeout=self._config.read_timeout,
-                )
-            except BaseException:
-                if live is not None:  # cancelled between handing over and returning
-                    live.close()
-                raise
-            if debug:
-                logger.debug(
-                    "%s %s -> %d (%.1f ms)",
-                    method,
-                    url,
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
-                if self._config.log_bodies and raw:
-                    logger.debug("response body: %s", proto.excerpt(raw))
-            if target is None:
-                return status, resp_headers, raw, url, live
-            try:
-                url, method, headers, body = follow_redirect(
-                    status, resp_headers, url, method, headers, body, target
-                )
-            except APIStatusError as refusal:
-                raise AttemptFailed(refusal, Stage.LOCAL) from None
-        raise AttemptFailed(
-            APIConnectionError(
-                f"{method} {url}: more than {MAX_REDIRECTS} redirects", method=method, url=url
-            ),
-            Stage.LOCAL,
         )
