@@ -34,7 +34,8 @@ from _processes import FakeServer
 API_KEY = "bench-key"
 WARMUP = 300
 
-#: What each client does: the warm-up, then N ``models.list()`` calls, 64 at a time.
+#: What each client does: the warm-up, then N calls (``models.list()``, 64 at a time, or
+#: chat completions one after another).
 CLIENTS = {
     "llama_models async, 64 in flight": """
 import asyncio, sys
@@ -53,6 +54,22 @@ async def main():
             async with slots:
                 await client.models.list()
         await asyncio.gather(*(one() for _ in range(N)))
+asyncio.run(main())
+""",
+    "llama_models async, chat completions one at a time": """
+import asyncio, sys
+from llama_models import AsyncLlamaClient
+BASE, KEY, N, WARMUP = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+CONVERTER = {}
+if sys.argv[5]:
+    from llama_models import make_converter
+    CONVERTER["converter"] = make_converter(codec=sys.argv[5])
+MESSAGES = [{"role": "user", "content": "Hello"}]
+async def main():
+    async with AsyncLlamaClient(api_key=KEY, base_url=BASE, **CONVERTER) as client:
+        create = client.chat.completions.create
+        for _ in range(WARMUP + N):
+            await create(model="Llama-3.3-70B-Instruct", messages=MESSAGES)
 asyncio.run(main())
 """,
     "llama_models blocking, 64 threads": """
