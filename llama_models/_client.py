@@ -44,6 +44,14 @@ T = TypeVar("T")
 
 __all__ = ["AsyncLlamaClient", "refuse_pickling"]
 
+#: A batch's per-call options, as the settings of the derived client that sends its requests.
+_BATCH_SETTINGS = {
+    "timeout": "timeout",
+    "max_retries": "max_retries",
+    "extra_headers": "default_headers",
+    "extra_query": "default_query",
+}
+
 
 def refuse_pickling(what: str) -> NoReturn:
     """Raise the `TypeError` that pickling or copying a client (*what*) gets."""
@@ -325,6 +333,7 @@ class AsyncLlamaClient(Sender):
         concurrency: int = 16,
         ordered: bool = False,
         on_progress: Callable[[BatchProgress], object] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncBatch:
         """Run many chat completions and moderations at once, yielding each result as it ends.
 
@@ -356,14 +365,28 @@ class AsyncLlamaClient(Sender):
             on_progress: called with a `BatchProgress` after each request ends,
                 on the event loop (the client's own thread for `LlamaClient`):
                 keep it quick.
+            **options: the per-call options (``timeout``, ``max_retries``,
+                ``extra_headers``, ``extra_query``), for every request of the
+                batch; fields of a body the method has no argument for go in its
+                ``extra_body``.
 
         Returns:
             An `AsyncBatch` of `BatchResult` (a `Batch` on the blocking client).
         """
         from ._batch import AsyncBatch
 
+        client = self
+        if options:  # every request with them: a derived client, on this one's pool
+            from ._options import check_keys
+
+            check_keys(options, frozenset(RequestOptions.__optional_keys__), "batch")
+            settings: dict[str, Any] = {}
+            for name, setting in _BATCH_SETTINGS.items():
+                if name in options:
+                    settings[setting] = options[name]  # type: ignore[literal-required]
+            client = self.with_options(**settings)
         return AsyncBatch(
-            self, requests, concurrency=concurrency, ordered=ordered, on_progress=on_progress
+            client, requests, concurrency=concurrency, ordered=ordered, on_progress=on_progress
         )
 
     async def aclose(self) -> None:

@@ -11,6 +11,7 @@ import pytest
 from batch_support import MODEL, Gate, Pulled, batch_tasks, chat_item
 
 from llama_models import (
+    APITimeoutError,
     AsyncLlamaClient,
     BadRequestError,
     BatchProgress,
@@ -323,3 +324,33 @@ async def test_an_empty_input_yields_nothing(client: AsyncLlamaClient) -> None:
         assert await _collect(results) == []
     assert results.closed
     assert "closed" in repr(results)
+
+
+async def test_per_call_options_apply_to_every_request(
+    server: FakeLlamaAPI, client: AsyncLlamaClient
+) -> None:
+    """timeout, max_retries, extra_headers and extra_query reach every request of the batch."""
+    server.enqueue(Fault.delay(2), path="/v1/chat/completions")
+    items = [chat_item(f"q{n}", f"id-{n}") for n in range(3)]
+    async with client.batch(
+        items,
+        concurrency=1,
+        ordered=True,
+        timeout=0.5,
+        max_retries=0,
+        extra_headers={"X-Job": "nightly"},
+        extra_query={"trace": "1"},
+    ) as results:
+        found = [result async for result in results]
+    assert isinstance(found[0].error, APITimeoutError)
+    assert [result.ok for result in found[1:]] == [True, True]
+    chats = [r for r in server.requests if r.path == "/v1/chat/completions"]
+    assert {r.headers["X-Job"] for r in chats} == {"nightly"}
+    assert {r.query for r in chats} == {"trace=1"}
+    assert not client.closed
+
+
+async def test_a_misspelt_batch_option_is_refused(client: AsyncLlamaClient) -> None:
+    """An option batch does not know is a TypeError naming it, before anything runs."""
+    with pytest.raises(TypeError, match="'timeot'"):
+        client.batch([chat_item("q")], timeot=1)  # type: ignore[call-arg]

@@ -36,6 +36,17 @@ def test_the_blocking_batch_yields_every_result_in_order(sync_client: LlamaClien
     assert batch.progress().done == updates[-1].done == 20
 
 
+def test_the_blocking_batch_takes_the_per_call_options(
+    sync_client: LlamaClient, threaded_server: FakeLlamaAPI
+) -> None:
+    """The blocking batch passes its options to every request, as the async one does."""
+    items = [chat_item(f"q{n}", f"q{n}") for n in range(3)]
+    with sync_client.batch(items, extra_headers={"X-Job": "nightly"}, timeout=30) as batch:
+        assert all(result.ok for result in batch)
+    chats = [r for r in threaded_server.requests if r.path == "/v1/chat/completions"]
+    assert [r.headers["X-Job"] for r in chats] == ["nightly"] * 3
+
+
 def test_the_blocking_batch_refuses_bad_arguments_at_once(sync_client: LlamaClient) -> None:
     """A bad option raises InvalidArgumentError from batch() itself."""
     with pytest.raises(InvalidArgumentError, match="concurrency"):

@@ -203,13 +203,18 @@ class LlamaClient:
         concurrency: int = 16,
         ordered: bool = False,
         on_progress: Callable[[BatchProgress], object] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Batch:
         from ._batch import Batch
 
         return Batch(
             self._portal,
             self._async.batch(
-                requests, concurrency=concurrency, ordered=ordered, on_progress=on_progress
+                requests,
+                concurrency=concurrency,
+                ordered=ordered,
+                on_progress=on_progress,
+                **options,
             ),
         )
 
