@@ -121,4 +121,8 @@ def mistakes(client: LlamaClient, aclient: AsyncLlamaClient) -> None:
     LlamaClient(proxy=True)  # type: ignore[arg-type]
     # Text is not bytes.
     client.uploads.part("u", data="text")  # type: ignore[arg-type]
+    # A batch takes the per-call options, typed as every call's; extra_body is per request.
+    client.batch([], timeout=30, extra_headers={"X-Job": "nightly"})
+    client.batch([], timeout="30")  # type: ignore[arg-type]
+    aclient.batch([], extra_body={"a": 1})  # type: ignore[call-arg]
     del other, aclient
