@@ -26,15 +26,23 @@ class FakeServer:
             server.base_url  # "http://127.0.0.1:PORT/v1"
 
     With *stream_chunks*, every streamed chat completion gets a text reply of that many
-    chunks (``--stream-chunks``); plain chat completions get the default reply.
+    chunks (``--stream-chunks``); plain chat completions get the default reply. With
+    *rate_limit*, ``(requests, tokens)``, it enforces and announces that limit per minute
+    (``--rpm``, ``--tpm``) rather than announcing its default 3,000 requests a minute.
     """
 
     def __init__(
-        self, *, api_key: str, extra_models: int = 0, stream_chunks: int | None = None
+        self,
+        *,
+        api_key: str,
+        extra_models: int = 0,
+        stream_chunks: int | None = None,
+        rate_limit: tuple[int, int] | None = None,
     ) -> None:
         self.api_key = api_key
         self.extra_models = extra_models
         self.stream_chunks = stream_chunks
+        self.rate_limit = rate_limit
         self.base_url = ""
         self._proc: subprocess.Popen[str] | None = None
 
@@ -43,6 +51,8 @@ class FakeServer:
         command += ["--api-key", self.api_key, "--models", str(self.extra_models)]
         if self.stream_chunks is not None:
             command += ["--stream-chunks", str(self.stream_chunks)]
+        if self.rate_limit is not None:
+            command += ["--rpm", str(self.rate_limit[0]), "--tpm", str(self.rate_limit[1])]
         self._proc = proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
             line = _read_line(proc, _START_TIMEOUT)
