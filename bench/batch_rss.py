@@ -80,7 +80,7 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|")
     with (
         tempfile.TemporaryDirectory() as folder,
-        FakeServer(api_key="bench-key", rate_limit=_UNLIMITED) as server,
+        FakeServer(api_key="bench-key", rpm=_UNLIMITED[0], tpm=_UNLIMITED[1]) as server,
     ):
         for size in args.sizes:
             source, output = Path(folder, "in.jsonl"), Path(folder, "out.jsonl")
