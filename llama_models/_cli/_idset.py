@@ -123,8 +123,12 @@ class IdSet:
     def _open(self) -> sqlite3.Cursor:
         if self._closed:
             raise ValueError("the IdSet is closed")
-        import sqlite3  # only a run that keeps ids pays for the import
-
+        try:
+            import sqlite3  # only a run that keeps ids pays for the import
+        except ImportError:  # a Python built without it
+            raise LlamaError(
+                "this Python has no sqlite3 module, which llama-models batch keeps its ids in"
+            ) from None
         # "": a private temporary database, deleted by SQLite when it is closed.
         db = sqlite3.connect("", isolation_level=None)
         try:
