@@ -26,15 +26,25 @@ class FakeServer:
             server.base_url  # "http://127.0.0.1:PORT/v1"
 
     With *stream_chunks*, every streamed chat completion gets a text reply of that many
-    chunks (``--stream-chunks``); plain chat completions get the default reply.
+    chunks (``--stream-chunks``); plain chat completions get the default reply. With
+    *rpm* or *tpm* it enforces and announces that limit of requests or tokens a minute
+    rather than announcing its default 3,000 requests a minute.
     """
 
     def __init__(
-        self, *, api_key: str, extra_models: int = 0, stream_chunks: int | None = None
+        self,
+        *,
+        api_key: str,
+        extra_models: int = 0,
+        stream_chunks: int | None = None,
+        rpm: int | None = None,
+        tpm: int | None = None,
     ) -> None:
         self.api_key = api_key
         self.extra_models = extra_models
         self.stream_chunks = stream_chunks
+        self.rpm = rpm
+        self.tpm = tpm
         self.base_url = ""
         self._proc: subprocess.Popen[str] | None = None
 
@@ -43,6 +53,9 @@ class FakeServer:
         command += ["--api-key", self.api_key, "--models", str(self.extra_models)]
         if self.stream_chunks is not None:
             command += ["--stream-chunks", str(self.stream_chunks)]
+        for flag, limit in (("--rpm", self.rpm), ("--tpm", self.tpm)):
+            if limit is not None:
+                command += [flag, str(limit)]
         self._proc = proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
             line = _read_line(proc, _START_TIMEOUT)

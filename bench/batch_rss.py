@@ -9,6 +9,11 @@ as a peak that stays put while the input grows a hundredfold.
     python bench/batch_rss.py                       # 10,000 and 100,000 lines
     python bench/batch_rss.py --sizes 10000 100000 1000000 --concurrency 32
 
+The fake server announces, and the command is given, a rate limit far above what
+one machine can send (``--rpm``, ``--tpm``), so the command runs as fast as it can:
+the command keeps to the limits a server announces, and the fake's default, 3,000
+requests a minute, would be all a run measured.
+
 The peak is read for each run on its own, from ``os.wait4`` (the rusage of that
 one child); ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, the largest of all
 children waited for so far, is printed alongside. The fake server is not waited
@@ -41,11 +46,15 @@ def _write_input(path: Path, lines: int) -> None:
             file.write(json.dumps({"custom_id": f"r{number}", "body": body}) + "\n")
 
 
+_UNLIMITED = (100_000_000, 100_000_000_000)  # requests and tokens a minute
+
+
 def _run(server: FakeServer, source: Path, output: Path, concurrency: int) -> tuple[float, int]:
     """Run the command; return its wall seconds and its peak RSS in KiB."""
     env = {**os.environ, "LLAMA_API_KEY": server.api_key, "LLAMA_API_BASE_URL": server.base_url}
     command = [_COMMAND, "batch", str(source), "-o", str(output)]
     command += ["--concurrency", str(concurrency)]
+    command += ["--rpm", str(_UNLIMITED[0]), "--tpm", str(_UNLIMITED[1])]
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -69,7 +78,10 @@ def main() -> None:
     )
     print("| lines | seconds | requests/s | peak RSS (MiB) | RUSAGE_CHILDREN max (MiB) |")
     print("|---:|---:|---:|---:|---:|")
-    with tempfile.TemporaryDirectory() as folder, FakeServer(api_key="bench-key") as server:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        FakeServer(api_key="bench-key", rpm=_UNLIMITED[0], tpm=_UNLIMITED[1]) as server,
+    ):
         for size in args.sizes:
             source, output = Path(folder, "in.jsonl"), Path(folder, "out.jsonl")
             output.unlink(missing_ok=True)

@@ -16,7 +16,6 @@ from batch_support import chat_item
 from cli_support import COMMAND, api_env, run
 from script_support import HANG
 
-from llama_models._cli._batch_files import IdSet
 from llama_models.testing import FakeLlamaAPI, Fault
 
 CHAT = "/v1/chat/completions"
@@ -215,16 +214,6 @@ def test_ctrl_c_leaves_whole_lines_and_the_next_run_finishes(
     assert sorted(line["custom_id"] for line in _results(output)) == sorted(
         f"id-{n}" for n in range(8)
     )
-
-
-def test_the_id_set_remembers_many_ids_in_little_memory() -> None:
-    """IdSet tells added ids from others across growth, and reports an id added twice."""
-    ids = IdSet()
-    assert all(ids.add(f"id-{n}") for n in range(5000))
-    assert not ids.add("id-42")
-    assert len(ids) == 5000
-    assert all(f"id-{n}" in ids for n in range(5000))
-    assert not any(f"other-{n}" in ids for n in range(5000))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")

@@ -20,6 +20,7 @@ from .._batch import DEFAULT_CONCURRENCY
 from .._config import validate_count
 from ..errors import LlamaError
 from ._batch_files import InputReader, finished_ids, open_output, result_line, write_line
+from ._idset import IdSet
 from ._settings import FLAGS
 
 if TYPE_CHECKING:
@@ -102,28 +103,29 @@ def _check(args: argparse.Namespace) -> None:
 
 async def _batch(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO) -> int:
     bar = _Bar(sys.stderr, draw=sys.stderr.isatty())
-    done = finished_ids(args.output, bar.note)
-    reader = InputReader(args.input, done, bar.note)
-    if bar.draw:
-        lines = _count_lines(args.input) - len(done)
-        bar.total = lambda: lines - reader.bad - reader.duplicates
-    written = failed = 0
-    output = open_output(args.output)
-    try:
-        with output:
-            results = client.batch(
-                reader, concurrency=args.concurrency, ordered=args.ordered, on_progress=bar
+    with IdSet() as done, IdSet() as seen:  # on disk; their files go when they close
+        finished_ids(args.output, done, bar.note)
+        reader = InputReader(args.input, done, seen, bar.note)
+        if bar.draw:
+            lines = _count_lines(args.input) - len(done)
+            bar.total = lambda: lines - reader.bad - reader.duplicates
+        written = failed = 0
+        output = open_output(args.output)
+        try:
+            with output:
+                results = client.batch(
+                    reader, concurrency=args.concurrency, ordered=args.ordered, on_progress=bar
+                )
+                async with results:
+                    async for result in results:
+                        write_line(output, result_line(result))
+                        written += 1
+                        failed += not result.ok
+        finally:
+            bar.finish(
+                f"{written - failed} succeeded, {failed} failed, {reader.bad} bad lines, "
+                f"{reader.duplicates} duplicate ids, {reader.resumed} already done"
             )
-            async with results:
-                async for result in results:
-                    write_line(output, result_line(result))
-                    written += 1
-                    failed += not result.ok
-    finally:
-        bar.finish(
-            f"{written - failed} succeeded, {failed} failed, {reader.bad} bad lines, "
-            f"{reader.duplicates} duplicate ids, {reader.resumed} already done"
-        )
     return SOME_FAILED if failed or reader.bad or reader.duplicates else 0
 
 

@@ -3,26 +3,24 @@
 Nothing is loaded whole. The input is read one line at a time, as the batch
 asks for requests; each result is written as one whole line and flushed, so an
 interrupted run leaves a valid file, and a crash at worst a torn last line,
-which the next run drops before it resumes. What is remembered per line is a
-digest of its ``custom_id`` (`IdSet`, 16 bytes a line), to skip the ids already
-in the output and to report duplicates.
+which the next run drops before it resumes. What is remembered per line is its
+``custom_id``, to skip the ids already in the output and to report duplicates, in
+an `IdSet` on disk, so memory stays flat however long the files are.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from array import array
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from .._batch_items import read_item
 from ..errors import InvalidArgumentError, LlamaError
 from ..types.batch import BatchRequest, BatchResult
+from ._idset import IdSet
 
 __all__ = [
-    "IdSet",
     "InputReader",
     "derived_id",
     "finished_ids",
@@ -37,80 +35,14 @@ def derived_id(number: int) -> str:
     return f"line-{number}"
 
 
-class IdSet:
-    """A set of ids kept as 8-byte digests in one flat array: 16 bytes an id, not ~100.
-
-    Open addressing with linear probing, at most half full. Two ids sharing a
-    64-bit digest would count as one; among a million ids that happens with
-    odds of about one in thirty million.
-    """
-
-    def __init__(self) -> None:
-        self._slots = array("Q", bytes(8 * 1024))
-        self._mask = 1023
-        self._size = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    def add(self, key: str) -> bool:
-        """Add *key*; return whether it was new."""
-        digest = _digest(key)
-        slots, mask = self._slots, self._mask
-        index = digest & mask
-        while True:
-            found = slots[index]
-            if found == digest:
-                return False
-            if found == 0:
-                break
-            index = (index + 1) & mask
-        slots[index] = digest
-        self._size += 1
-        if 2 * self._size > mask:
-            self._grow()
-        return True
-
-    def __contains__(self, key: str) -> bool:
-        digest = _digest(key)
-        slots, mask = self._slots, self._mask
-        index = digest & mask
-        while True:
-            found = slots[index]
-            if found == digest:
-                return True
-            if found == 0:
-                return False
-            index = (index + 1) & mask
-
-    def _grow(self) -> None:
-        old = self._slots
-        self._slots = array("Q", bytes(16 * len(old)))
-        self._mask = 2 * len(old) - 1
-        slots, mask = self._slots, self._mask
-        for digest in old:
-            if digest:
-                index = digest & mask
-                while slots[index]:
-                    index = (index + 1) & mask
-                slots[index] = digest
-
-
-def _digest(key: str) -> int:
-    # 0 marks an empty slot; a digest of 0 (one in 2**64) is folded onto 1.
-    value = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
-    return value or 1
-
-
-def finished_ids(path: str, note: Callable[[str], None]) -> IdSet:
-    """The ids of the results already in *path*, after dropping a torn last line.
+def finished_ids(path: str, done: IdSet, note: Callable[[str], None]) -> None:
+    """Add to *done* the ids of the results already in *path*, after dropping a torn last line.
 
     Raises:
         LlamaError: a line before the last is not a result line (not our file?).
     """
-    done = IdSet()
     if not os.path.exists(path):
-        return done
+        return
     with open(path, "r+b") as file:
         kept = 0
         for number, raw in enumerate(file, start=1):
@@ -126,7 +58,6 @@ def finished_ids(path: str, note: Callable[[str], None]) -> IdSet:
                 break
             done.add(custom_id)
             kept += len(raw)
-    return done
 
 
 def _result_id(raw: bytes) -> str | None:
@@ -143,14 +74,15 @@ class InputReader:
 
     Blank lines are ignored. A line that is not a JSON object in the batch-file
     shape, or repeats an earlier ``custom_id``, is reported through *note* with
-    its line number and skipped; so are the ids in *done*.
+    its line number and skipped; so are the ids in *done*. The ids read are added
+    to *seen*, which starts empty.
     """
 
-    def __init__(self, path: str, done: IdSet, note: Callable[[str], None]) -> None:
+    def __init__(self, path: str, done: IdSet, seen: IdSet, note: Callable[[str], None]) -> None:
         self._path = path
         self._done = done
         self._note = note
-        self._seen = IdSet()
+        self._seen = seen
         self.bad = 0
         self.duplicates = 0
         self.resumed = 0
