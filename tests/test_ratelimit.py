@@ -449,3 +449,25 @@ async def test_a_derived_client_shares_what_the_limiter_learned(server: FakeLlam
         derived = client.with_options(max_retries=1)
         await _chat(derived)
         assert derived._transport._limiter is client._transport._limiter  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("in_flight", [16, 300])
+async def test_an_answered_booking_is_moved_not_copied(in_flight: int) -> None:
+    """The log keeps one entry per request near its end, and counts right either way."""
+    from llama_models._ratelimit._store import RESTAMP_REACH, Budget, Grant, Outcome
+
+    clock = _Clock()
+    store = LocalRateLimitStore(clock)
+    budget = Budget(requests=10_000, tokens=None, window=60.0)
+    grants = []
+    for _ in range(in_flight):
+        clock.now += 0.001
+        grant = await store.acquire("m", 1, budget)
+        assert isinstance(grant, Grant)
+        grants.append(grant)
+    clock.now += 1
+    await store.report("m", grants[0], Outcome.ANSWERED, budget)
+    book = store._books["m"]
+    assert book.requests == in_flight
+    assert len(book.entries) == in_flight + (in_flight > RESTAMP_REACH)
+    assert book.entries[-1][2] == int(grants[0].entry)

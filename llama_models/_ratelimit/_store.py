@@ -135,6 +135,10 @@ class RateLimitStore(Protocol):
         ...
 
 
+#: How far from the end of a bucket's log a booking is looked for, to move it to its answer.
+RESTAMP_REACH = 256
+
+
 class _Book:
     """One bucket's state in a `LocalRateLimitStore`."""
 
@@ -174,10 +178,23 @@ class _Book:
             self.requests -= bool(counts)
 
     def restamp(self, entry: int, at: float) -> None:
-        """Move *entry*'s booking to *at*: the old one stays in the log, counting nothing."""
+        """Move *entry*'s booking to *at*, the end of the log.
+
+        A booking is answered after the few booked since (about as many as are
+        in flight), so it is looked for among the last `RESTAMP_REACH` of the
+        log and moved; further back, it stays where it is counting nothing, and
+        a copy is booked at *at*.
+        """
         item = self.by_id.get(entry)
         if item is None or item[0] == at:
             return
+        entries = self.entries
+        for back in range(1, min(len(entries), RESTAMP_REACH) + 1):
+            if entries[-back] is item:
+                del entries[-back]
+                item[0] = at
+                entries.append(item)
+                return
         tokens, counts = int(item[1]), bool(item[3])
         item[1], item[2], item[3] = 0, -entry, False  # by_id no longer finds it
         self.tokens -= tokens
