@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._options import CHAT_OPTIONAL_ARGUMENTS
 from .errors import InvalidArgumentError
 from .types.batch import CHAT_URL, MODERATIONS_URL, BatchRequest
 
@@ -25,21 +26,7 @@ __all__ = ["Send", "custom_id_of", "prepare"]
 Send = Callable[[], Awaitable["ChatCompletion | Moderation"]]
 
 # The body fields that are arguments of chat.completions.create; the rest go in extra_body.
-_CHAT_ARGUMENTS = frozenset(
-    {
-        "model",
-        "messages",
-        "max_completion_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "repetition_penalty",
-        "response_format",
-        "tools",
-        "tool_choice",
-        "user",
-    }
-)
+_CHAT_ARGUMENTS = CHAT_OPTIONAL_ARGUMENTS | {"model", "messages"}
 _MODERATION_ARGUMENTS = frozenset({"model", "messages"})
 _URLS = (CHAT_URL, MODERATIONS_URL)
 _KEYS = frozenset({"custom_id", "body", "method", "url"})

@@ -159,8 +159,8 @@ def encode_query(query: Mapping[str, str]) -> str:
 
 
 #: The optional arguments of ``chat.completions.create`` that a field of ``extra_body`` may
-#: stand in for.
-_CHAT_ARGUMENTS = frozenset(
+#: stand in for (a batch body's other fields go to ``extra_body`` as they are).
+CHAT_OPTIONAL_ARGUMENTS = frozenset(
     {
         "max_completion_tokens",
         "temperature",
@@ -182,11 +182,11 @@ def adopt_extra_body(fields: dict[str, Any]) -> dict[str, Any]:
     field an argument did set stays in ``extra_body``, to be refused there.
     """
     extra_body = fields.get("extra_body")
-    if not isinstance(extra_body, Mapping) or _CHAT_ARGUMENTS.isdisjoint(extra_body):
+    if not isinstance(extra_body, Mapping) or CHAT_OPTIONAL_ARGUMENTS.isdisjoint(extra_body):
         return fields
     adopted = {
         name: extra_body[name]
-        for name in _CHAT_ARGUMENTS & extra_body.keys()
+        for name in CHAT_OPTIONAL_ARGUMENTS & extra_body.keys()
         if fields.get(name) is None and extra_body[name] is not None
     }
     if not adopted:
