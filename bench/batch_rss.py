@@ -17,8 +17,11 @@ requests a minute, would be all a run measured.
 The peak is read for each run on its own, from ``os.wait4`` (the rusage of that
 one child); ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, the largest of all
 children waited for so far, is printed alongside. The fake server is not waited
-for until the end, so it never counts. Only ratios between sizes mean anything:
-the machine is shared.
+for until the end, so it never counts. On Linux the command's resident set is
+also sampled every half second from ``/proc``, with the lines written so far, and
+the table shows it when a tenth, half, and nine tenths of the lines were done:
+flat memory is the same number in all three. Only ratios between sizes mean
+anything: the machine is shared.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,23 +53,64 @@ def _write_input(path: Path, lines: int) -> None:
 _UNLIMITED = (100_000_000, 100_000_000_000)  # requests and tokens a minute
 
 
-def _run(server: FakeServer, source: Path, output: Path, concurrency: int) -> tuple[float, int]:
-    """Run the command; return its wall seconds and its peak RSS in KiB."""
+class _Sampler(threading.Thread):
+    """Reads a process's resident set (KiB) and the lines of its output, until told to stop."""
+
+    def __init__(self, pid: int, output: Path) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[int, int]] = []  # (lines written, RSS in KiB)
+        self._status = Path(f"/proc/{pid}/status")
+        self._output = output
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        lines = offset = 0
+        while not self._done.wait(0.5):
+            try:
+                status = self._status.read_text()
+            except OSError:  # the process has ended, or this is not Linux
+                return
+            rss = next((int(f.split()[1]) for f in status.splitlines() if f.startswith("VmRSS")), 0)
+            if self._output.exists():
+                with self._output.open("rb") as file:
+                    file.seek(offset)
+                    chunk = file.read()
+                offset += len(chunk)
+                lines += chunk.count(b"\n")
+            self.samples.append((lines, rss))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def at(self, lines: int) -> str:
+        """The RSS sampled once *lines* were written, in MiB, or "-" without samples."""
+        rss = next((rss for done, rss in self.samples if done >= lines), None)
+        return "-" if rss is None else f"{rss / 1024:.1f}"
+
+
+def _run(
+    server: FakeServer, source: Path, output: Path, concurrency: int
+) -> tuple[float, int, _Sampler]:
+    """Run the command; return its wall seconds, its peak RSS in KiB, and the RSS samples."""
     env = {**os.environ, "LLAMA_API_KEY": server.api_key, "LLAMA_API_BASE_URL": server.base_url}
     command = [_COMMAND, "batch", str(source), "-o", str(output)]
     command += ["--concurrency", str(concurrency)]
     command += ["--rpm", str(_UNLIMITED[0]), "--tpm", str(_UNLIMITED[1])]
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    sampler = _Sampler(proc.pid, output)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
+    sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"llama-models batch exited {proc.returncode}:\n{stderr}")
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
-    return seconds, peak
+    return seconds, peak, sampler
 
 
 def main() -> None:
@@ -76,8 +121,11 @@ def main() -> None:
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, --concurrency {args.concurrency}"
     )
-    print("| lines | seconds | requests/s | peak RSS (MiB) | RUSAGE_CHILDREN max (MiB) |")
-    print("|---:|---:|---:|---:|---:|")
+    print(
+        "| lines | seconds | requests/s | peak RSS (MiB) | RUSAGE_CHILDREN max (MiB) "
+        "| RSS at 10 % / 50 % / 90 % (MiB) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     with (
         tempfile.TemporaryDirectory() as folder,
         FakeServer(api_key="bench-key", rpm=_UNLIMITED[0], tpm=_UNLIMITED[1]) as server,
@@ -86,11 +134,12 @@ def main() -> None:
             source, output = Path(folder, "in.jsonl"), Path(folder, "out.jsonl")
             output.unlink(missing_ok=True)
             _write_input(source, size)
-            seconds, peak = _run(server, source, output, args.concurrency)
+            seconds, peak, sampler = _run(server, source, output, args.concurrency)
             children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            along = " / ".join(sampler.at(size * tenths // 10) for tenths in (1, 5, 9))
             print(
                 f"| {size:,} | {seconds:.1f} | {size / seconds:,.0f} | {peak / 1024:.1f} "
-                f"| {children / 1024:.1f} |",
+                f"| {children / 1024:.1f} | {along} |",
                 flush=True,
             )
 

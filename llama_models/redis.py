@@ -137,7 +137,7 @@ class RedisRateLimitStore:
         reply = await self._run("acquire", bucket, [self._now(), *_budget_args(budget), tokens])
         kind, first, second = (_text(part) for part in reply)
         if kind == "grant":
-            return _store.Grant(first, float(second))
+            return _store.Grant(first, float(second), tokens)
         return _store.Wait(float(first), known=second == "1")
 
     async def report(
@@ -150,11 +150,12 @@ class RedisRateLimitStore:
         server_wait: float | None = None,
         remaining_requests: int | None = None,
         remaining_tokens: int | None = None,
-    ) -> None:
+    ) -> _store.Grant:
         """Record what became of *grant*, and what the server said of the budget.
 
         See `llama_models.RateLimitStore.report`: one script does it all,
-        atomically, on the Redis server's clock.
+        atomically, on the Redis server's clock. Returns *grant*: Redis finds a
+        booking by its id.
         """
         args = [
             self._now(),
@@ -167,6 +168,7 @@ class RedisRateLimitStore:
             _optional(remaining_tokens),
         ]
         await self._run("report", bucket, args)
+        return grant
 
     async def settle(self, bucket: str, grant: _store.Grant, tokens: int) -> None:
         """Replace *grant*'s estimated tokens by the count its answer reported."""

@@ -384,34 +384,6 @@ def test_a_request_body_is_estimated_from_its_json() -> None:
     assert with_tools - without >= len(json.dumps(tools)) // 4 - 1
 
 
-class _Clock:
-    """A monotonic clock moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def test_a_booking_leaves_the_window_a_window_after_its_answer() -> None:
-    """A request is counted until a window after its answer, which may come long after booking."""
-    from llama_models._ratelimit._store import Budget, Grant, Outcome, Wait
-
-    clock = _Clock()
-    store = LocalRateLimitStore(clock)
-    budget = Budget(requests=1, tokens=None, window=60.0)
-    grant = await store.acquire("m", 1, budget)
-    assert isinstance(grant, Grant)
-    clock.now += 45  # it waited for a connection, or the server took its time
-    await store.report("m", grant, Outcome.ANSWERED, budget)
-    clock.now += 30  # 75 s after booking, 30 s after the answer
-    waiting = await store.acquire("m", 1, budget)
-    assert waiting == Wait(30.0)
-    clock.now += 30
-    assert isinstance(await store.acquire("m", 1, budget), Grant)
-
-
 async def test_a_derived_client_keeps_to_its_parents_budget_and_hooks(
     server: FakeLlamaAPI,
 ) -> None:
@@ -449,25 +421,3 @@ async def test_a_derived_client_shares_what_the_limiter_learned(server: FakeLlam
         derived = client.with_options(max_retries=1)
         await _chat(derived)
         assert derived._transport._limiter is client._transport._limiter  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize("in_flight", [16, 300])
-async def test_an_answered_booking_is_moved_not_copied(in_flight: int) -> None:
-    """The log keeps one entry per request near its end, and counts right either way."""
-    from llama_models._ratelimit._store import RESTAMP_REACH, Budget, Grant, Outcome
-
-    clock = _Clock()
-    store = LocalRateLimitStore(clock)
-    budget = Budget(requests=10_000, tokens=None, window=60.0)
-    grants = []
-    for _ in range(in_flight):
-        clock.now += 0.001
-        grant = await store.acquire("m", 1, budget)
-        assert isinstance(grant, Grant)
-        grants.append(grant)
-    clock.now += 1
-    await store.report("m", grants[0], Outcome.ANSWERED, budget)
-    book = store._books["m"]
-    assert book.requests == in_flight
-    assert len(book.entries) == in_flight + (in_flight > RESTAMP_REACH)
-    assert book.entries[-1][2] == int(grants[0].entry)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .._protocol import RequestSpec, parse_rate_limit
 from .._retry import parse_retry_after
@@ -21,6 +21,8 @@ from ._settings import RateLimit
 from ._store import Budget, Grant, Outcome
 
 __all__ = ["Limiter", "Ticket"]
+
+_T = TypeVar("_T")
 
 #: The paths a budget applies to, and whether their answer is a completion
 #: (whose tokens count too). The API reports its limits on chat completions;
@@ -157,7 +159,7 @@ class Limiter:
         info = parse_rate_limit(headers) if self.settings.adaptive else None
         if info is not None:
             self._learn(bucket, info.limit_requests, info.limit_tokens)
-        await self._record(
+        kept = await self._record(
             self._store.report(
                 bucket,
                 grant,
@@ -168,7 +170,7 @@ class Limiter:
                 remaining_tokens=None if info is None or limited else info.remaining_tokens,
             )
         )
-        ticket.grant = grant  # kept for settle
+        ticket.grant = kept if isinstance(kept, Grant) else grant  # kept for settle
         if ticket.scout:
             ticket.scout = False
             self._scouting.discard(bucket)
@@ -214,14 +216,14 @@ class Limiter:
         task.add_done_callback(self._settling.discard)
 
     @staticmethod
-    async def _record(report: Awaitable[None]) -> None:
+    async def _record(report: Awaitable[_T]) -> _T | None:
         """Await a report to the store; if the store fails, log it and let the call go on.
 
         The answer has come: losing it for the sake of the bookkeeping would be worse
         than a budget that counts one request less exactly.
         """
         try:
-            await report
+            return await report
         except Exception as exc:
             import logging
 
@@ -230,6 +232,7 @@ class Limiter:
                 type(exc).__name__,
                 exc,
             )
+            return None
 
     def _learn(self, bucket: str, requests: int | None, tokens: int | None) -> None:
         old = self._learned.get(bucket, (None, None))

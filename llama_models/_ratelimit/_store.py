@@ -1,7 +1,9 @@
 """Where a rate-limit budget is kept: the store protocol and the in-process store.
 
 A store keeps, per bucket (one model), a sliding log of the requests booked in
-the last window with their tokens, and the shared backoff: after a 429 every
+the last window with their tokens (the local store groups those booked within
+10 ms of a minute into one slot, so that its memory does not grow with the
+rate), and the shared backoff: after a 429 every
 call of the bucket waits out one pause, then one call (the probe) goes first,
 and the rest follow once it has been answered. The log is a sliding window on
 purpose: at most N requests in *any* window of that length, which also keeps
@@ -14,6 +16,7 @@ different machines never compare clocks.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import itertools
 import math
@@ -47,10 +50,11 @@ class Budget:
 
 @frozen
 class Grant:
-    """A booked request: the store's id for it and the store time it was booked at."""
+    """A booked request: the store's id for it, the store time it was booked at, its tokens."""
 
     entry: str
     at: float
+    tokens: int = 0
 
 
 @frozen
@@ -113,8 +117,12 @@ class RateLimitStore(Protocol):
         server_wait: float | None = None,
         remaining_requests: int | None = None,
         remaining_tokens: int | None = None,
-    ) -> None:
+    ) -> Grant:
         """Record what became of *grant*, and what the server said of the budget.
+
+        Each grant is reported once. Returns the grant as the store now keeps
+        it (the local store's has the new booking time), which is the one to
+        give `settle`.
 
         The request's booking moves to now: it was booked before it waited for
         a connection and was sent, and the server counted it at some moment up
@@ -131,34 +139,61 @@ class RateLimitStore(Protocol):
         ...
 
     async def settle(self, bucket: str, grant: Grant, tokens: int) -> None:
-        """Replace *grant*'s estimated tokens by the count its answer reported."""
+        """Replace *grant*'s estimated tokens by the count its answer reported.
+
+        *grant* is the one `report` returned, or the one `acquire` did when
+        nothing was reported yet.
+        """
         ...
 
 
-#: How far from the end of a bucket's log a booking is looked for, to move it to its answer.
-RESTAMP_REACH = 256
+#: A booking joins the slot before it when it comes within this part of a
+#: window of the slot's first booking (10 ms of a minute), so a bucket's log
+#: holds at most this many slots however fast requests are sent.
+SLOTS_PER_WINDOW = 6000
+
+
+class _Slot:
+    """Bookings of one short stretch of time: they leave the window together, with the last."""
+
+    __slots__ = ("last", "requests", "start", "tokens")
+
+    def __init__(self, at: float) -> None:
+        self.start = at
+        self.last = at
+        self.requests = 0
+        self.tokens = 0
+
+
+def _slot_start(slot: _Slot) -> float:
+    return slot.start
 
 
 class _Book:
-    """One bucket's state in a `LocalRateLimitStore`."""
+    """One bucket's state in a `LocalRateLimitStore`.
+
+    The log is a deque of `_Slot` in time order (the store's clock never goes
+    back, and every booking is made at "now"), so its memory is bounded by the
+    window, not by how many requests pass through it: a client sending
+    thousands of requests a second keeps a few hundred kilobytes.
+    """
 
     __slots__ = (
-        "by_id",
-        "entries",
+        "grain",
         "last_strike",
         "paused_until",
         "probe",
         "probe_until",
         "probing",
         "requests",
+        "slots",
         "strikes",
         "tokens",
     )
 
     def __init__(self) -> None:
-        # [booked at, tokens, id, counts as a request]; ids are never reused.
-        self.entries: deque[list[float | int | bool]] = deque()
-        self.by_id: dict[int, list[float | int | bool]] = {}
+        self.slots: deque[_Slot] = deque()
+        self.grain = 0.0
         self.requests = 0
         self.tokens = 0
         self.paused_until = -math.inf
@@ -169,44 +204,42 @@ class _Book:
         self.probe_until = -math.inf
 
     def prune(self, since: float) -> None:
-        entries = self.entries
-        while entries and entries[0][0] <= since:
-            _at, tokens, entry, counts = entries.popleft()
-            if int(entry) > 0:  # a moved booking's old place has a negative id
-                del self.by_id[int(entry)]
-            self.tokens -= int(tokens)
-            self.requests -= bool(counts)
+        slots = self.slots
+        while slots and slots[0].last <= since:
+            slot = slots.popleft()
+            self.requests -= slot.requests
+            self.tokens -= slot.tokens
 
-    def restamp(self, entry: int, at: float) -> None:
-        """Move *entry*'s booking to *at*, the end of the log.
-
-        A booking is answered after the few booked since (about as many as are
-        in flight), so it is looked for among the last `RESTAMP_REACH` of the
-        log and moved; further back, it stays where it is counting nothing, and
-        a copy is booked at *at*.
-        """
-        item = self.by_id.get(entry)
-        if item is None or item[0] == at:
-            return
-        entries = self.entries
-        for back in range(1, min(len(entries), RESTAMP_REACH) + 1):
-            if entries[-back] is item:
-                del entries[-back]
-                item[0] = at
-                entries.append(item)
-                return
-        tokens, counts = int(item[1]), bool(item[3])
-        item[1], item[2], item[3] = 0, -entry, False  # by_id no longer finds it
-        self.tokens -= tokens
-        self.requests -= counts
-        self.book(at, tokens, entry, counts)
-
-    def book(self, at: float, tokens: int, entry: int, counts: bool) -> None:
-        item: list[float | int | bool] = [at, tokens, entry, counts]
-        self.entries.append(item)
-        self.by_id[entry] = item
+    def book(self, at: float, tokens: int, requests: int) -> None:
+        slots = self.slots
+        slot = slots[-1] if slots else None
+        if slot is None or at - slot.start >= self.grain:
+            slot = _Slot(at)
+            slots.append(slot)
+        elif at > slot.last:
+            slot.last = at
+        slot.requests += requests
+        slot.tokens += tokens
+        self.requests += requests
         self.tokens += tokens
-        self.requests += counts
+
+    def find(self, at: float) -> _Slot | None:
+        """The slot of a booking made at *at*, or ``None`` when it has left the window."""
+        slots = self.slots
+        index = bisect.bisect_right(slots, at, key=_slot_start) - 1
+        if index < 0:
+            return None
+        slot = slots[index]
+        return slot if at <= slot.last else None
+
+    def take(self, slot: _Slot, tokens: int, requests: int) -> tuple[int, int]:
+        """Take one booking's *tokens* and *requests* out of *slot*; return what was there."""
+        tokens, requests = min(tokens, slot.tokens), min(requests, slot.requests)
+        slot.tokens -= tokens
+        slot.requests -= requests
+        self.tokens -= tokens
+        self.requests -= requests
+        return tokens, requests
 
 
 class LocalRateLimitStore:
@@ -228,10 +261,11 @@ class LocalRateLimitStore:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def _book(self, bucket: str) -> _Book:
+    def _book(self, bucket: str, window: float) -> _Book:
         book = self._books.get(bucket)
         if book is None:
             book = self._books[bucket] = _Book()
+        book.grain = window / SLOTS_PER_WINDOW
         return book
 
     async def acquire(self, bucket: str, tokens: int, budget: Budget) -> Grant | Wait:
@@ -239,7 +273,7 @@ class LocalRateLimitStore:
         with self._lock:
             now = self._clock()
             window = budget.window
-            book = self._book(bucket)
+            book = self._book(bucket, window)
             book.prune(now - window)
             if now < book.paused_until:
                 return Wait(book.paused_until - now)
@@ -247,27 +281,25 @@ class LocalRateLimitStore:
                 if now < book.probe_until:
                     return Wait(book.probe_until - now, known=False)
                 book.probe = None  # it never came back: let another call try
-            entries = book.entries
             if budget.requests is not None and book.requests >= budget.requests:
                 # The request whose leaving makes room: the (n - limit + 1)-th oldest.
                 over = book.requests - budget.requests
-                for at, _tokens, _id, counts in entries:
-                    if counts:
-                        if over == 0:
-                            return Wait(float(at) + window - now)
-                        over -= 1
+                for slot in book.slots:
+                    over -= slot.requests
+                    if over < 0:
+                        return Wait(slot.last + window - now)
             if budget.tokens is not None and book.tokens + tokens > budget.tokens:
                 excess = book.tokens + tokens - budget.tokens
-                for at, booked, _id, _counts in entries:
-                    excess -= int(booked)
+                for slot in book.slots:
+                    excess -= slot.tokens
                     if excess <= 0:
-                        return Wait(float(at) + window - now)
+                        return Wait(slot.last + window - now)
             entry = next(self._ids)
-            book.book(now, tokens, entry, True)
+            book.book(now, tokens, 1)
             if book.probing:
                 book.probe = entry
                 book.probe_until = now + window
-            return Grant(str(entry), now)
+            return Grant(str(entry), now, tokens)
 
     async def report(
         self,
@@ -279,43 +311,50 @@ class LocalRateLimitStore:
         server_wait: float | None = None,
         remaining_requests: int | None = None,
         remaining_tokens: int | None = None,
-    ) -> None:
+    ) -> Grant:
         """Record what became of *grant*, and what the server said of the budget."""
         with self._lock:
             now = self._clock()
-            book = self._book(bucket)
-            entry = int(grant.entry)
+            book = self._book(bucket, budget.window)
+            entry, booked = int(grant.entry), grant.at
             book.prune(now - budget.window)
-            book.restamp(entry, now)
+            slot = book.find(booked)
+            if slot is not None:  # else it has left the window, and stays gone
+                tokens, requests = book.take(slot, grant.tokens, 1)
+                book.book(now, tokens, requests)
+                grant = Grant(grant.entry, now, tokens)
             if outcome is Outcome.LIMITED:
-                if grant.at >= book.last_strike:
+                if booked >= book.last_strike:
                     book.strikes += 1
                     pause = pause_after(book.strikes, budget.window, server_wait)
                     book.paused_until = max(book.paused_until, now + pause)
                     book.last_strike = now
                 book.probing = True
                 book.probe = None
-                return
+                return grant
             if book.probe == entry:
                 book.probe = None
             if outcome is Outcome.UNANSWERED:
-                return
-            if not book.probing or grant.at >= book.last_strike:
+                return grant
+            if not book.probing or booked >= book.last_strike:
                 book.probing = False
                 book.strikes = 0
             if remaining_requests is not None and budget.requests is not None:
-                for _ in range(budget.requests - remaining_requests - book.requests):
-                    book.book(now, 0, next(self._ids), True)
+                missing = budget.requests - remaining_requests - book.requests
+                if missing > 0:
+                    book.book(now, 0, missing)
             if remaining_tokens is not None and budget.tokens is not None:
                 missing = budget.tokens - remaining_tokens - book.tokens
                 if missing > 0:
-                    book.book(now, missing, next(self._ids), False)
+                    book.book(now, missing, 0)
+            return grant
 
     async def settle(self, bucket: str, grant: Grant, tokens: int) -> None:
         """Replace *grant*'s estimated tokens by the count its answer reported."""
         with self._lock:
             book = self._books.get(bucket)
-            item = None if book is None else book.by_id.get(int(grant.entry))
-            if book is not None and item is not None:  # else it has left the window
-                book.tokens += tokens - int(item[1])
-                item[1] = tokens
+            slot = None if book is None else book.find(grant.at)
+            if book is not None and slot is not None:  # else it has left the window
+                book.take(slot, grant.tokens, 0)
+                slot.tokens += tokens
+                book.tokens += tokens

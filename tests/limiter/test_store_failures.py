@@ -31,7 +31,7 @@ class ForgetfulStore(LocalRateLimitStore):
         server_wait: float | None = None,
         remaining_requests: int | None = None,
         remaining_tokens: int | None = None,
-    ) -> None:
+    ) -> Grant:
         raise ConnectionError("the store went away")
 
 
