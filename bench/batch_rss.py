@@ -14,13 +14,14 @@ one machine can send (``--rpm``, ``--tpm``), so the command runs as fast as it c
 the command keeps to the limits a server announces, and the fake's default, 3,000
 requests a minute, would be all a run measured.
 
-The peak is read for each run on its own, from ``os.wait4`` (the rusage of that
-one child); ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, the largest of all
-children waited for so far, is printed alongside. The fake server is not waited
-for until the end, so it never counts. On Linux the command's resident set is
-also sampled every half second from ``/proc``, with the lines written so far, and
-the table shows it when a tenth, half, and nine tenths of the lines were done:
-flat memory is the same number in all three. Only ratios between sizes mean
+The peak is read for each run on its own: from ``os.wait4`` (the rusage of that
+one child) and from ``/proc``'s ``VmHWM`` while it runs, whichever is higher.
+``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, the largest of all children
+waited for so far, is printed alongside. The fake server is not waited for until
+the end, so it never counts. On Linux the command's resident set is also sampled
+every tenth of a second from ``/proc``, with the lines written so far, and the table
+shows it when a tenth, half, and nine tenths of the lines were done: flat memory
+is the same number in all three. Only ratios between sizes mean
 anything: the machine is shared.
 """
 
@@ -59,18 +60,24 @@ class _Sampler(threading.Thread):
     def __init__(self, pid: int, output: Path) -> None:
         super().__init__(daemon=True)
         self.samples: list[tuple[int, int]] = []  # (lines written, RSS in KiB)
+        #: The largest peak (VmHWM, KiB) /proc reported while the process ran.
+        self.high = 0
         self._status = Path(f"/proc/{pid}/status")
         self._output = output
         self._done = threading.Event()
 
     def run(self) -> None:
         lines = offset = 0
-        while not self._done.wait(0.5):
+        while not self._done.wait(0.1):
             try:
                 status = self._status.read_text()
             except OSError:  # the process has ended, or this is not Linux
                 return
-            rss = next((int(f.split()[1]) for f in status.splitlines() if f.startswith("VmRSS")), 0)
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if "VmRSS" not in fields:  # exited, not yet reaped: no memory left to read
+                return
+            rss = int(fields["VmRSS"].split()[0])
+            self.high = max(self.high, int(fields.get("VmHWM", "0 kB").split()[0]))
             if self._output.exists():
                 with self._output.open("rb") as file:
                     file.seek(offset)
@@ -108,8 +115,10 @@ def _run(
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"llama-models batch exited {proc.returncode}:\n{stderr}")
-    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    # ru_maxrss is in KiB on Linux, in bytes on macOS. Linux updates the peak it keeps
+    # for rusage lazily, so /proc's running VmHWM can be a little higher: take both.
     peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    peak = max(peak, sampler.high)
     return seconds, peak, sampler
 
 

@@ -105,10 +105,23 @@ async def test_a_request_bigger_than_the_token_budget_is_refused(server: FakeLla
     assert _chats(server) == 0
 
 
+class _TickingClock:
+    """A store clock a second further on at each reading: every answer lands a second after
+    its booking, in another of the store's slots, however fast the fake answers."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
 async def test_reported_usage_replaces_the_estimate(server: FakeLlamaAPI) -> None:
     """The tokens an answer reports replace the estimate, so a second call fits at once."""
     # Each call is estimated at about 1,000 tokens; the fake reports a few dozen.
-    limit = RateLimit(tokens_per_minute=1_500, adaptive=False)
+    store = LocalRateLimitStore(_TickingClock())
+    limit = RateLimit(tokens_per_minute=1_500, adaptive=False, store=store)
     async with _client(server, limit) as client:
         await _chat(client, max_completion_tokens=1_000)
         await _chat(client, max_completion_tokens=1_000, timeout=5)
@@ -261,7 +274,8 @@ async def test_a_stream_waits_for_room_too(server: FakeLlamaAPI) -> None:
 
 async def test_a_finished_streams_usage_replaces_the_estimate(server: FakeLlamaAPI) -> None:
     """A stream read to its end counts the tokens its metrics report, not its estimate."""
-    limit = RateLimit(tokens_per_minute=1_500, adaptive=False)
+    store = LocalRateLimitStore(_TickingClock())
+    limit = RateLimit(tokens_per_minute=1_500, adaptive=False, store=store)
     async with _client(server, limit) as client:
         async with await client.chat.completions.create(
             model=MODEL, messages=HELLO, stream=True, max_completion_tokens=1_000

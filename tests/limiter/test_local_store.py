@@ -29,7 +29,8 @@ GRAIN = WINDOW / SLOTS_PER_WINDOW
 async def _wait(store: LocalRateLimitStore, budget: Budget, tokens: int = 0) -> float:
     """The seconds a booking of *tokens* must wait, insisting that it must."""
     result = await store.acquire("m", tokens, budget)
-    assert isinstance(result, Wait) and result.known, result
+    assert isinstance(result, Wait), result
+    assert result.known
     return result.seconds
 
 
