@@ -55,6 +55,31 @@ def test_every_request_gets_one_result_line(threaded_server: FakeLlamaAPI, tmp_p
     assert "25 succeeded, 0 failed" in result.stderr
 
 
+def test_json_prints_the_summary_on_stdout(threaded_server: FakeLlamaAPI, tmp_path: Path) -> None:
+    """With --json the run ends with one summary object on stdout; the results stay in OUTPUT."""
+    lines: list[Any] = [chat_item(f"q{n}", f"id-{n}") for n in range(6)]
+    source = _write(tmp_path / "in.jsonl", [*lines, "not json", lines[0]])
+    output = tmp_path / "out.jsonl"
+    _write(output, [{"custom_id": "id-5", "response": {}}])
+    result = _batch(threaded_server, source, output, "--json")
+    assert result.returncode == 3, result.stderr
+    summary = json.loads(result.stdout)
+    counts = {key: summary.pop(key) for key in ("input_tokens", "output_tokens", "seconds")}
+    assert summary.pop("requests_per_second") >= 0
+    assert summary == {
+        "succeeded": 5,
+        "failed": 0,
+        "bad_lines": 1,
+        "duplicate_ids": 1,
+        "already_done": 1,
+    }
+    assert counts["input_tokens"] > 0
+    assert counts["output_tokens"] > 0
+    assert counts["seconds"] > 0
+    assert len(_results(output)) == 6
+    assert "5 succeeded, 0 failed, 1 bad lines, 1 duplicate ids, 1 already done" in result.stderr
+
+
 def test_ordered_writes_results_in_input_order(
     threaded_server: FakeLlamaAPI, tmp_path: Path
 ) -> None:
@@ -191,12 +216,14 @@ def test_a_missing_input_file_is_one_error_line(tmp_path: Path) -> None:
 def test_ctrl_c_leaves_whole_lines_and_the_next_run_finishes(
     threaded_server: FakeLlamaAPI, tmp_path: Path
 ) -> None:
-    """Ctrl-C exits 130 with only whole result lines written; running again does the rest."""
+    """Ctrl-C exits 130 with only whole result lines written (and --json's summary); running
+    again does the rest."""
     source = _write(tmp_path / "in.jsonl", [chat_item(f"q{n}", f"id-{n}") for n in range(8)])
     output = tmp_path / "out.jsonl"
     threaded_server.enqueue(Fault.stall(), Fault.stall(), path=CHAT)
     command = [COMMAND, "batch", str(source), "-o", str(output), "--concurrency", "2"]
     command += ["--rpm", "10000", "--tpm", "100000000"]  # known limits: no call goes alone first
+    command += ["--json"]
     with subprocess.Popen(
         command,
         env={**os.environ, **api_env(threaded_server)},
@@ -206,9 +233,10 @@ def test_ctrl_c_leaves_whole_lines_and_the_next_run_finishes(
     ) as proc:
         threaded_server.wait_for_requests(2, timeout=HANG)
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=HANG)
+        stdout, stderr = proc.communicate(timeout=HANG)
     assert proc.returncode == 130, stderr
     assert output.read_text() == ""
+    assert json.loads(stdout)["succeeded"] == 0  # --json's summary comes on Ctrl-C too
     result = _batch(threaded_server, source, output)
     assert result.returncode == 0, result.stderr
     assert sorted(line["custom_id"] for line in _results(output)) == sorted(

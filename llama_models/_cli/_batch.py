@@ -20,6 +20,7 @@ from .._batch import DEFAULT_CONCURRENCY
 from .._config import validate_count
 from ..errors import LlamaError
 from ._batch_files import InputReader, finished_ids, open_output, result_line, write_line
+from ._common import print_json
 from ._idset import IdSet
 from ._settings import FLAGS
 
@@ -44,7 +45,9 @@ def add_command(groups: Groups, common: argparse.ArgumentParser) -> None:
         'or "/v1/moderations") and append one line per result to OUTPUT: {"custom_id": ..., '
         '"response": {...}} or {"custom_id": ..., "error": {...}}. A line without a custom_id '
         "gets 'line-N', N its line number. Running the same command again resumes: ids already "
-        "in OUTPUT are skipped.",
+        "in OUTPUT are skipped. With --json, a summary object is printed on stdout at the "
+        "end (succeeded, failed, bad_lines, duplicate_ids, already_done, seconds, "
+        "requests_per_second, input_tokens, output_tokens).",
         epilog=f"Exit status: 0 when every request succeeded, {SOME_FAILED} when a request "
         "failed (its error is in OUTPUT) or an input line was skipped (reported on stderr), "
         "1 when the run could not go on, 130 on Ctrl-C (OUTPUT keeps every finished result).",
@@ -122,10 +125,17 @@ async def _batch(client: AsyncLlamaClient, args: argparse.Namespace, out: TextIO
                         written += 1
                         failed += not result.ok
         finally:
-            bar.finish(
-                f"{written - failed} succeeded, {failed} failed, {reader.bad} bad lines, "
-                f"{reader.duplicates} duplicate ids, {reader.resumed} already done"
+            summary = bar.finish(
+                {
+                    "succeeded": written - failed,
+                    "failed": failed,
+                    "bad_lines": reader.bad,
+                    "duplicate_ids": reader.duplicates,
+                    "already_done": reader.resumed,
+                }
             )
+            if getattr(args, "json", False):
+                print_json(summary, out)
     return SOME_FAILED if failed or reader.bad or reader.duplicates else 0
 
 
@@ -182,19 +192,33 @@ class _Bar:
         else:
             self._stream.flush()
 
-    def finish(self, counts: str) -> None:
-        """Leave the bar in its final state and print the summary line."""
+    def finish(self, counts: dict[str, int]) -> dict[str, int | float]:
+        """Leave the bar in its final state, print the summary line, and return the summary.
+
+        The summary is *counts* with the seconds taken, the requests a second, and the
+        tokens the answers reported.
+        """
         last = self._last
         if self._shown and last is not None:
             self._show(last)
             self._stream.write("\n")
         elapsed = time.monotonic() - self._started
+        done = last.done if last is not None else 0
+        summary: dict[str, int | float] = {
+            **counts,
+            "seconds": round(elapsed, 3),
+            "requests_per_second": round(done / elapsed, 1) if elapsed else 0.0,
+            "input_tokens": last.input_tokens if last is not None else 0,
+            "output_tokens": last.output_tokens if last is not None else 0,
+        }
+        said = ", ".join(f"{number} {name.replace('_', ' ')}" for name, number in counts.items())
         tokens = (
             f"; tokens {last.input_tokens} in, {last.output_tokens} out" if last is not None else ""
         )
-        rate = f", {last.done / elapsed:.1f} requests/s" if last is not None and elapsed else ""
-        self._stream.write(f"llama-models: batch: {counts}; {elapsed:.1f} s{rate}{tokens}\n")
+        rate = f", {done / elapsed:.1f} requests/s" if last is not None and elapsed else ""
+        self._stream.write(f"llama-models: batch: {said}; {elapsed:.1f} s{rate}{tokens}\n")
         self._stream.flush()
+        return summary
 
 
 def _duration(seconds: float) -> str:
