@@ -56,6 +56,26 @@ class RequestSpec:
     headers: Mapping[str, str] | None = None
 
 
+def unencodable_body(method: str, url: str, exc: Exception) -> InvalidArgumentError:
+    """The error for a request body the JSON encoder refused with *exc*.
+
+    A value JSON has no form for (``extra_body={"at": datetime.now()}``), or a
+    string with a lone surrogate (``"\\udc00"``, which ``json.loads`` makes of
+    JSON that escapes half a pair), which UTF-8 cannot encode. The message
+    names the character, never the text around it.
+    """
+    if isinstance(exc, UnicodeEncodeError) and isinstance(exc.object, str):
+        reason = (
+            f"a string in it holds a lone surrogate, U+{ord(exc.object[exc.start]):04X}, "
+            "which UTF-8 cannot encode"
+        )
+    else:
+        reason = str(exc)
+    return InvalidArgumentError(
+        f"{method} {url} was not sent: its body cannot be encoded as JSON: {reason}"
+    )
+
+
 def path_segment(value: object, name: str) -> str:
     """Percent-encode *value* as exactly one URL path segment.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import pytest
@@ -204,3 +204,33 @@ async def test_a_stream_takes_the_per_call_options(
         assert (await stream.final_completion()).text
     (sent,) = server.requests
     assert (sent.query, sent.headers["X-Trace"]) == ("q=1", "s")
+
+
+@pytest.mark.parametrize("codec", ["json", "orjson"])
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        # "\udc00" is what json.loads makes of JSON that escapes half a surrogate pair.
+        ({"messages": [{"role": "user", "content": "Hi \udc00"}]}, "surrogate"),
+        ({"messages": HELLO, "extra_body": {"seen": {1, 2}}}, "not JSON serializable"),
+    ],
+    ids=["lone surrogate", "a set in extra_body"],
+)
+async def test_a_body_json_cannot_encode_is_refused_before_sending(
+    server: FakeLlamaAPI, codec: Literal["json", "orjson"], body: dict[str, Any], match: str
+) -> None:
+    """A body the codec cannot encode is an InvalidArgumentError naming why, not its TypeError."""
+    if codec == "orjson":
+        pytest.importorskip("orjson")
+    from llama_models import make_converter
+
+    async with AsyncLlamaClient(
+        api_key=server.api_key, base_url=server.base_url, converter=make_converter(codec=codec)
+    ) as client:
+        with pytest.raises(
+            InvalidArgumentError, match="was not sent: its body cannot be"
+        ) as caught:
+            await client.chat.completions.create(model=MODEL, **body)
+    assert match in str(caught.value)
+    assert "Hi" not in str(caught.value)
+    assert server.requests == []

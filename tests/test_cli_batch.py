@@ -106,18 +106,27 @@ def test_bad_lines_are_reported_with_their_numbers_and_skipped(
             "",
             chat_item("again", "a"),
             chat_item("last", "c"),
+            # JSON may escape half a surrogate pair; no output line could hold that id.
+            '{"custom_id": "half\\ud800", "body": {"messages": []}}',
+            # In a body it is that request's error, not the run's end.
+            chat_item("surrogate \udc00", "d"),
+            chat_item("accented", "é"),  # not ASCII, but text: fine
         ],
     )
     output = tmp_path / "out.jsonl"
     result = _batch(threaded_server, source, output, "--ordered")
     assert result.returncode == 3
     stderr = result.stderr
+    assert "in.jsonl line 9: custom_id 'half\\ud800' holds a lone surrogate, not text" in stderr
     assert "in.jsonl line 2: not JSON" in stderr
     assert "in.jsonl line 3: not a JSON object but list; skipped" in stderr
     assert "in.jsonl line 4: a batch request needs a 'body'" in stderr
     assert "in.jsonl line 5: url must be one of" in stderr
     assert "in.jsonl line 7: duplicate custom_id 'a'; skipped" in stderr
-    assert [line["custom_id"] for line in _results(output)] == ["a", "c"]
+    results = _results(output)
+    assert [line["custom_id"] for line in results] == ["a", "c", "d", "é"]
+    assert results[2]["error"]["type"] == "InvalidArgumentError"
+    assert "surrogate" in results[2]["error"]["message"]  # as the codec words it
 
 
 def test_a_failed_request_is_an_error_line_and_exit_status_3(

@@ -60,6 +60,15 @@ def finished_ids(path: str, done: IdSet, note: Callable[[str], None]) -> None:
             kept += len(raw)
 
 
+def _encodable(text: str) -> bool:
+    """Whether *text* can be written as UTF-8: no lone surrogate from a ``"\\ud800"`` escape."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _result_id(raw: bytes) -> str | None:
     try:
         line = json.loads(raw)
@@ -112,6 +121,9 @@ class InputReader:
             self._bad(number, exc.message)
             return None
         assert custom_id is not None
+        if not custom_id.isascii() and not _encodable(custom_id):
+            self._bad(number, f"custom_id {custom_id!r} holds a lone surrogate, not text")
+            return None
         if not self._seen.add(custom_id):
             self.duplicates += 1
             self._note(f"{self._path} line {number}: duplicate custom_id {custom_id!r}; skipped")

@@ -175,19 +175,22 @@ class Transport:
             headers = {**headers, "Accept": "text/event-stream"}
         if extra_headers:
             headers = {**headers, **extra_headers}
+        method = spec.method
+        url = proto.join_url(config.base_url, spec.path)
+        if query:
+            url += "?" + query
         body: bytes | None = None
         if spec.json is not None:
-            body = self.dumps(spec.json)
+            try:
+                body = self.dumps(spec.json)
+            except (TypeError, ValueError) as exc:  # orjson's errors are TypeErrors
+                raise proto.unencodable_body(method, url, exc) from exc
             headers = {**headers, "Content-Type": "application/json"}
             if config.log_bodies:
                 logger.debug("request body: %s", proto.excerpt(body))
         elif spec.content is not None:
             body = spec.content
             headers = {**headers, "Content-Type": spec.content_type or "application/octet-stream"}
-        method = spec.method
-        url = proto.join_url(config.base_url, spec.path)
-        if query:
-            url += "?" + query
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         inflight = binding.inflight
