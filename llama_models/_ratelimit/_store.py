@@ -3,11 +3,11 @@
 A store keeps, per bucket (one model), a sliding log of the requests booked in
 the last window with their tokens (the local store groups those booked within
 10 ms of a minute into one slot, so that its memory does not grow with the
-rate), and the shared backoff: after a 429 every
-call of the bucket waits out one pause, then one call (the probe) goes first,
-and the rest follow once it has been answered. The log is a sliding window on
-purpose: at most N requests in *any* window of that length, which also keeps
-within a server that counts in fixed windows, wherever their edges fall.
+rate), and the shared backoff: after a 429 every call of the bucket waits out
+one pause, then one call (the probe) goes first, and the rest follow once it
+has been answered. The log is a sliding window on purpose: at most N requests
+in *any* window of that length, which also keeps within a server that counts
+in fixed windows, wherever their edges fall.
 
 Times are the store's own (a monotonic clock here, the Redis server's clock
 in the Redis store), and a store only ever hands out durations, so clients on
