@@ -8,20 +8,18 @@ batch being garbage-collected all cancel the calls in flight.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ..types.batch import BatchProgress, BatchResult
+from ._relay import Relay
 
 if TYPE_CHECKING:
     from .._batch import AsyncBatch
-    from .._portal import Portal
 
 __all__ = ["Batch"]
 
 
-class Batch:
+class Batch(Relay[BatchResult]):
     """The results of ``client.batch(...)`` on `LlamaClient`: an iterator of `BatchResult`.
 
     ::
@@ -35,11 +33,7 @@ class Batch:
     failing never ends the batch: its `BatchResult` carries the error.
     """
 
-    def __init__(self, portal: Portal, inner: AsyncBatch) -> None:
-        self._portal = portal
-        self._inner = inner
-        self._batch: list[BatchResult] = []
-        self._index = 0
+    _inner: AsyncBatch
 
     @property
     def closed(self) -> bool:
@@ -50,65 +44,13 @@ class Batch:
         """The counts so far, as handed to ``on_progress``."""
         return self._inner.progress()
 
-    def __iter__(self) -> Iterator[BatchResult]:
-        return _Results(self)
-
     def __next__(self) -> BatchResult:
-        index = self._index
-        if index >= len(self._batch):
-            try:
-                self._batch = self._portal.call(self._inner._next_batch)
-            except KeyboardInterrupt:
-                self.close()
-                raise
-            index = 0
-            if not self._batch:
-                raise StopIteration
-        self._index = index + 1
-        return self._batch[index]
+        try:
+            return super().__next__()
+        except KeyboardInterrupt:
+            self.close()
+            raise
 
     def close(self) -> None:
         """Cancel the requests in flight and wait for them to end; harmless when closed."""
-        self._batch, self._index = [], 0
-        if not self._inner.closed:
-            self._portal.call(self._inner.aclose)
-
-    def __enter__(self) -> Batch:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self._abort_soon()
-
-    def _abort_soon(self) -> None:
-        if not self._inner.closed:
-            self._batch, self._index = [], 0
-            self._portal.run_soon(self._inner._abort)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._inner!r}>"
-
-
-class _Results:
-    """The iterator behind ``for result in batch``; dropping it early cancels the batch."""
-
-    __slots__ = ("_batch",)
-
-    def __init__(self, batch: Batch) -> None:
-        self._batch = batch
-
-    def __iter__(self) -> _Results:
-        return self
-
-    def __next__(self) -> BatchResult:
-        return self._batch.__next__()
-
-    def __del__(self) -> None:
-        self._batch._abort_soon()
+        super().close()  # as Relay's; the docs are aclose's, word for word

@@ -8,15 +8,14 @@ hop, because a thread hand-off costs far more than a chunk does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._stream_view import WrappedResponse
 from ..types.chat import ChatCompletion, ChatCompletionChunk
+from ._relay import Relay
 
 if TYPE_CHECKING:
     from .._chat_stream import AsyncChatCompletionStream
-    from .._portal import Portal
 
 __all__ = ["ChatCompletionStream"]
 
@@ -24,7 +23,7 @@ __all__ = ["ChatCompletionStream"]
 _CUT_SHORT = "closed"
 
 
-class ChatCompletionStream(WrappedResponse):
+class ChatCompletionStream(Relay[ChatCompletionChunk], WrappedResponse):
     """A streamed chat completion: an iterator of `ChatCompletionChunk`.
 
     Returned by ``client.chat.completions.create(..., stream=True)`` on the
@@ -43,31 +42,15 @@ class ChatCompletionStream(WrappedResponse):
 
     _inner: AsyncChatCompletionStream
 
-    def __init__(self, portal: Portal, inner: AsyncChatCompletionStream) -> None:
-        self._portal = portal
-        self._inner = inner
-        self._batch: list[ChatCompletionChunk] = []
-        self._index = 0
-
     @property
     def closed(self) -> bool:
         """Whether the stream is over, because it was read to its end, failed, or was closed."""
         inner = self._inner
         return inner.closed and (self._index >= len(self._batch) or inner._state == _CUT_SHORT)
 
-    def __iter__(self) -> Iterator[ChatCompletionChunk]:
-        return _Chunks(self)
-
-    def __next__(self) -> ChatCompletionChunk:
-        index = self._index
+    def _stale(self) -> bool:
         # The chunks in hand go too when the stream was cut short (by closing the client).
-        if index >= len(self._batch) or self._inner._state == _CUT_SHORT:
-            self._batch = self._portal.call(self._inner._next_batch)
-            if not self._batch:
-                raise StopIteration
-            index = 0
-        self._index = index + 1
-        return self._batch[index]
+        return self._inner._state == _CUT_SHORT
 
     def text_deltas(self) -> Iterator[str]:
         """Iterate over the pieces of reply text only, as they arrive.
@@ -91,50 +74,7 @@ class ChatCompletionStream(WrappedResponse):
 
     def close(self) -> None:
         """Close the stream and its connection; harmless when already closed."""
-        self._batch, self._index = [], 0
-        if not self._inner.closed:
-            self._portal.call(self._inner.aclose)
-
-    def __enter__(self) -> ChatCompletionStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self._abort_soon()
-
-    def _abort_soon(self) -> None:
-        inner = self._inner
-        if not inner.closed:
-            self._batch, self._index = [], 0
-            self._portal.run_soon(inner._abort)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._inner!r}>"
-
-
-class _Chunks:
-    """The iterator behind ``for chunk in stream``; dropping it early closes the stream."""
-
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: ChatCompletionStream) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> _Chunks:
-        return self
-
-    def __next__(self) -> ChatCompletionChunk:
-        return self._stream.__next__()
-
-    def __del__(self) -> None:
-        self._stream._abort_soon()
+        super().close()  # as Relay's; the docs are aclose's, word for word
 
 
 class _TextDeltas:
@@ -143,7 +83,7 @@ class _TextDeltas:
     __slots__ = ("_chunks",)
 
     def __init__(self, stream: ChatCompletionStream) -> None:
-        self._chunks = _Chunks(stream)
+        self._chunks = iter(stream)
 
     def __iter__(self) -> _TextDeltas:
         return self
